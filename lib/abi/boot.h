@@ -1,0 +1,109 @@
+// kiln boot ABI, version 1: everything kiln-vmm and the kernel agree on.
+//
+// This header is the whole VMM<->kernel boundary: the ELF notes the monitor
+// reads, the machine state at the two entry points, the start-info structure
+// (Xen's PVH "hvm_start_info", docs: xen/include/public/arch-x86/hvm/start_info.h),
+// the guest-physical layout kiln-vmm uses, and the I/O ports. Fixed-width types
+// only; fields are "in" (monitor -> kernel) unless marked otherwise.
+#pragma once
+
+#include <stdint.h>
+
+namespace kiln::abi {
+
+inline constexpr uint32_t kBootAbiVersion = 1;
+
+// ---- ELF notes in the kernel image -------------------------------------------
+// Xen note: name "Xen\0", type 18 (XEN_ELFNOTE_PHYS32_ENTRY), desc = u32
+// physical address of the 32-bit PVH entry. QEMU, Firecracker and
+// cloud-hypervisor look for this note.
+inline constexpr uint32_t kXenNotePhys32Entry = 18;
+// kiln note: name "Kiln\0", type 1, desc = u64 virtual address of the 64-bit
+// entry that kiln-vmm enters directly (state below). Absent: use PVH.
+inline constexpr uint32_t kKilnNoteEntry64 = 1;
+
+// ---- 64-bit direct entry (kiln-vmm) ------------------------------------------
+// Long mode, CPL0, interrupts masked (RFLAGS = 0x2).
+//   CR0 = PE|MP|ET|NE|WP|AM|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE
+//   CR3 = boot PML4 at an 8 KiB aligned address; an identical PML4 sits at
+//         CR3+0x1000 (kvm-pvm runs user mode on CR3|0x1000). Every entry has
+//         U/S=1 at every level (kvm-pvm runs "supervisor" code at CPL3).
+//   The boot tables map [0, 4 GiB) identity and [0, 1 GiB) again at
+//   kKernelVirtBase, with 2 MiB pages, writable, executable.
+//   GDT: 0x10 kernel code64, 0x18 kernel data, 0x23 user code32 (unused),
+//        0x2b user data, 0x33 user code64 (the selector kvm-pvm needs in IDT
+//        gates). The kernel loads its own GDT/IDT/TSS right after the switch.
+//   RSI = guest-physical address of the HvmStartInfo.
+//   RDI = kBootFlag* bits.
+//   RSP = 0: the kernel uses its own stack.
+inline constexpr uint64_t kBootFlagPvm = 1u << 0;  // the monitor saw kvm-pvm: switch to native mode now
+
+inline constexpr uint64_t kKernelVirtBase = 0xffffffff80000000ull;  // maps physical 0
+inline constexpr uint64_t kKernelPhysLoad = 0x100000;              // 1 MiB
+
+// ---- PVH start info ("hvm_start_info", version 1) ----------------------------
+// At the 32-bit PVH entry EBX holds its physical address; at the 64-bit entry RSI.
+inline constexpr uint32_t kHvmStartMagic = 0x336ec578;
+
+struct HvmStartInfo {
+    uint32_t magic;           // kHvmStartMagic
+    uint32_t version;         // 1: memmap fields present
+    uint32_t flags;           // SIF_* (unused by kiln)
+    uint32_t nr_modules;      // entries at modlist_paddr; module 0 is the initrd
+    uint64_t modlist_paddr;   // HvmModlistEntry[nr_modules]
+    uint64_t cmdline_paddr;   // NUL-terminated kernel command line, 0 if none
+    uint64_t rsdp_paddr;      // ACPI RSDP, 0 if none
+    uint64_t memmap_paddr;    // HvmMemmapEntry[memmap_entries]
+    uint32_t memmap_entries;
+    uint32_t reserved;
+};
+static_assert(sizeof(HvmStartInfo) == 56);
+
+struct HvmModlistEntry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
+static_assert(sizeof(HvmModlistEntry) == 32);
+
+struct HvmMemmapEntry {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type;  // kMemRam, kMemReserved, ... (E820 numbering)
+    uint32_t reserved;
+};
+static_assert(sizeof(HvmMemmapEntry) == 24);
+
+inline constexpr uint32_t kMemRam = 1;
+inline constexpr uint32_t kMemReserved = 2;
+
+// ---- kiln-vmm guest-physical layout ------------------------------------------
+// Below 1 MiB, all reported as reserved to the kernel.
+inline constexpr uint64_t kStartInfoGpa = 0x1000;   // HvmStartInfo, then memmap, then modlist
+inline constexpr uint64_t kCmdlineGpa = 0x2000;     // up to kCmdlineMax bytes incl. NUL
+inline constexpr uint64_t kCmdlineMax = 4096;
+inline constexpr uint64_t kBootPml4Gpa = 0x8000;    // PML4, its copy at +0x1000, then PDPTs and PDs
+inline constexpr uint64_t kLowReservedEnd = 0x100000;
+// RAM is [0, mem) up to kMmioHoleStart and continues at 4 GiB above that.
+inline constexpr uint64_t kMmioHoleStart = 0xc0000000;
+inline constexpr uint64_t kMmioHoleEnd = 0x100000000ull;
+// virtio-mmio devices: slot i at kVirtioMmioBase + i*kVirtioMmioStride,
+// IRQ kVirtioIrqBase + i, announced on the command line as
+// "virtio_mmio.device=4K@0xADDR:IRQ" (Linux's syntax).
+inline constexpr uint64_t kVirtioMmioBase = 0xd0000000;
+inline constexpr uint64_t kVirtioMmioStride = 0x1000;
+inline constexpr uint32_t kVirtioIrqBase = 5;
+
+// ---- I/O ports ---------------------------------------------------------------
+inline constexpr uint16_t kPortCom1 = 0x3f8;  // 16550 UART: kernel log (quiet by default)
+// Exit port: a 32-bit OUT of value V ends the VM. kiln-vmm exits with status
+// V & 0xff. QEMU's isa-debug-exit at the same port exits with (V << 1) | 1.
+inline constexpr uint16_t kPortExit = 0xf4;
+
+// ---- exit statuses -----------------------------------------------------------
+inline constexpr int kStatusKernelPanic = 113;   // kernel fault or failed assertion (report printed)
+inline constexpr int kStatusGuestCrashed = 114;  // triple fault / shutdown without an exit status
+inline constexpr int kStatusMonitorError = 125;  // kiln-vmm could not start the guest (bad input)
+
+}  // namespace kiln::abi

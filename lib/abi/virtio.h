@@ -1,0 +1,110 @@
+// virtio 1.2 over MMIO: the register layout (spec §4.2.2), the split
+// virtqueue (§2.7) and the device numbers kiln uses. Shared by kiln-vmm's
+// device models and the kernel's drivers. All fields little-endian (x86).
+#pragma once
+
+#include <stdint.h>
+
+namespace kiln::virtio {
+
+// ---- MMIO transport registers (§4.2.2, "modern" version 2) ----
+inline constexpr uint32_t kMagic = 0x74726976;  // "virt"
+inline constexpr uint32_t kMmioVersion = 2;
+enum MmioReg : uint32_t {
+    kRegMagic = 0x000,
+    kRegVersion = 0x004,
+    kRegDeviceId = 0x008,
+    kRegVendorId = 0x00c,
+    kRegDeviceFeatures = 0x010,
+    kRegDeviceFeaturesSel = 0x014,
+    kRegDriverFeatures = 0x020,
+    kRegDriverFeaturesSel = 0x024,
+    kRegQueueSel = 0x030,
+    kRegQueueNumMax = 0x034,
+    kRegQueueNum = 0x038,
+    kRegQueueReady = 0x044,
+    kRegQueueNotify = 0x050,
+    kRegInterruptStatus = 0x060,
+    kRegInterruptAck = 0x064,
+    kRegStatus = 0x070,
+    kRegQueueDescLow = 0x080,
+    kRegQueueDescHigh = 0x084,
+    kRegQueueDriverLow = 0x090,
+    kRegQueueDriverHigh = 0x094,
+    kRegQueueDeviceLow = 0x0a0,
+    kRegQueueDeviceHigh = 0x0a4,
+    kRegConfigGeneration = 0x0fc,
+    kRegConfig = 0x100,
+};
+inline constexpr uint32_t kMmioSize = 0x200;
+
+// Device status bits (§2.1).
+inline constexpr uint32_t kStatusAcknowledge = 1;
+inline constexpr uint32_t kStatusDriver = 2;
+inline constexpr uint32_t kStatusDriverOk = 4;
+inline constexpr uint32_t kStatusFeaturesOk = 8;
+inline constexpr uint32_t kStatusNeedsReset = 64;
+inline constexpr uint32_t kStatusFailed = 128;
+
+// InterruptStatus bits (§4.2.2).
+inline constexpr uint32_t kIntUsedBuffer = 1;
+inline constexpr uint32_t kIntConfigChange = 2;
+
+// Feature bits (§6).
+inline constexpr uint64_t kFeatureIndirectDesc = 1ull << 28;
+inline constexpr uint64_t kFeatureEventIdx = 1ull << 29;
+inline constexpr uint64_t kFeatureVersion1 = 1ull << 32;
+
+// Device IDs (§5).
+inline constexpr uint32_t kDeviceNet = 1;
+inline constexpr uint32_t kDeviceBlock = 2;
+inline constexpr uint32_t kDeviceConsole = 3;
+
+// ---- split virtqueue (§2.7) ----
+inline constexpr uint16_t kDescNext = 1;
+inline constexpr uint16_t kDescWrite = 2;
+inline constexpr uint16_t kDescIndirect = 4;
+
+struct Desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+static_assert(sizeof(Desc) == 16);
+
+// Followed by ring[queue_size] (u16) and, with EVENT_IDX, used_event (u16).
+struct AvailHeader {
+    uint16_t flags;  // kAvailNoInterrupt
+    uint16_t idx;
+};
+inline constexpr uint16_t kAvailNoInterrupt = 1;
+
+struct UsedElem {
+    uint32_t id;
+    uint32_t len;
+};
+// Followed by ring[queue_size] (UsedElem) and, with EVENT_IDX, avail_event (u16).
+struct UsedHeader {
+    uint16_t flags;  // kUsedNoNotify
+    uint16_t idx;
+};
+inline constexpr uint16_t kUsedNoNotify = 1;
+
+// Sizes of the three parts of a split queue of n entries (§2.7).
+constexpr uint64_t desc_table_size(uint32_t n) { return 16ull * n; }
+constexpr uint64_t avail_ring_size(uint32_t n) { return 6ull + 2ull * n; }
+constexpr uint64_t used_ring_size(uint32_t n) { return 6ull + 8ull * n; }
+
+// §2.7.10: true when the other side asked to be notified for new_idx.
+constexpr bool need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx) {
+    return static_cast<uint16_t>(new_idx - event_idx - 1) < static_cast<uint16_t>(new_idx - old_idx);
+}
+
+// ---- console (§5.3) ----
+inline constexpr uint32_t kConsoleReceiveq = 0;
+inline constexpr uint32_t kConsoleTransmitq = 1;
+inline constexpr uint64_t kConsoleFeatureSize = 1ull << 0;
+inline constexpr uint64_t kConsoleFeatureMultiport = 1ull << 1;
+
+}  // namespace kiln::virtio
