@@ -73,7 +73,9 @@ std::string first_line(const std::string& s) {
     return s.substr(b, s.find('\n', b) - b);
 }
 
-double ms(double ns) { return ns / 1e6; }
+double ms(double ns) {
+    return ns / 1e6;
+}
 
 // Nearest-rank percentile of sorted samples, p in (0, 1].
 double percentile(const std::vector<int64_t>& s, double p) {
@@ -87,7 +89,9 @@ double median(std::vector<int64_t> s) {
     return n % 2 ? double(s[n / 2]) : (double(s[n / 2 - 1]) + double(s[n / 2])) / 2;
 }
 
-const char* mark(bool ok) { return ok ? "PASS" : "FAIL"; }
+const char* mark(bool ok) {
+    return ok ? "PASS" : "FAIL";
+}
 
 // Records a failed run loudly on stderr, with the program's own words.
 void fail(Case& c, const RunResult& r, const std::string& why) {
@@ -113,7 +117,8 @@ std::optional<RunResult> run_checked(Case& c) {
         }
     }
     std::string why = describe(r, kTimeoutMs);
-    if (why.rfind("exit ", 0) == 0) why += " (expected exit " + std::to_string(c.expected_exit) + ")";
+    if (why.rfind("exit ", 0) == 0)
+        why += " (expected exit " + std::to_string(c.expected_exit) + ")";
     fail(c, r, why);
     return std::nullopt;
 }
@@ -126,8 +131,10 @@ std::vector<Case> make_cases(const Options& o) {
     std::vector<Case> cases;
 
     Case k{"kiln-vmm hello", {vmm, "--cmdline", "hello", kernel}, 0};
-    if (!exists(vmm)) k.not_run = "missing: " + vmm;
-    else if (!exists(kernel)) k.not_run = "missing: " + kernel;
+    if (!exists(vmm))
+        k.not_run = "missing: " + vmm;
+    else if (!exists(kernel))
+        k.not_run = "missing: " + kernel;
     cases.push_back(k);
 
     Case f{"floor (kvm-floor)", {floor}, 0};
@@ -145,9 +152,12 @@ std::vector<Case> make_cases(const Options& o) {
             "-display", "none", "-no-reboot", "-kernel", kernel, "-append", "hello", "-device",
             "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "stdio"},
            1};
-    if (!o.qemu) q.not_run = "skipped: --no-qemu";
-    else if (qemu.empty()) q.not_run = "skipped: qemu-system-x86_64 not in PATH";
-    else if (!exists(kernel)) q.not_run = "missing: " + kernel;
+    if (!o.qemu)
+        q.not_run = "skipped: --no-qemu";
+    else if (qemu.empty())
+        q.not_run = "skipped: qemu-system-x86_64 not in PATH";
+    else if (!exists(kernel))
+        q.not_run = "missing: " + kernel;
     cases.push_back(q);
 
     Case h{"fork+exec static hello", {hello}, 0};
@@ -170,8 +180,9 @@ void measure(std::vector<Case>& cases, int runs) {
             } else if (r.timed_out) {
                 fail(c, r, describe(r, kTimeoutMs) + " in timed run " + std::to_string(i + 1));
             } else if (run_checked(c)) {  // rerun once with output kept, to say why
-                fail(c, r, describe(r, kTimeoutMs) + " in timed run " + std::to_string(i + 1) +
-                               " (a rerun succeeded)");
+                fail(c, r,
+                     describe(r, kTimeoutMs) + " in timed run " + std::to_string(i + 1) +
+                         " (a rerun succeeded)");
             }
         }
     }
@@ -230,7 +241,8 @@ std::vector<int64_t> cpuloop_times(Case& c) {
 void cpu_check(const Options& o, const Case& kiln) {
     printf("\ncpu check: 10^8 x (dec; jnz), %d runs each   best ms  median ms\n", kCpuRuns);
     Case guest{"guest (kiln-vmm bench=cpuloop)",
-               {kiln.argv[0], "--cmdline", "bench=cpuloop", kiln.argv[3]}, 0};
+               {kiln.argv[0], "--cmdline", "bench=cpuloop", kiln.argv[3]},
+               0};
     guest.not_run = kiln.not_run;
     Case host{"host (cpuloop-host)", {o.build + "/bench/cpuloop-host"}, 0};
     if (!exists(host.argv[0])) host.not_run = "missing: " + host.argv[0];
@@ -293,7 +305,8 @@ void boot_stats(const Case& kiln) {
             if (eq != std::string::npos) v[w.substr(0, eq)] = atoll(w.c_str() + eq + 1);
         }
     }
-    const char* keys[] = {"exits", "io", "mmio", "hlt", "other", "vmm_rss_kib", "guest_touched_kib"};
+    const char* keys[] = {
+        "exits", "io", "mmio", "hlt", "other", "vmm_rss_kib", "guest_touched_kib"};
     for (const char* k : keys) {
         if (!v.count(k)) {
             fail(c, *r, std::string("no \"") + k + "=\" in the \"kiln-vmm stats:\" line on stderr");
@@ -320,10 +333,14 @@ int main(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
-        if (a == "--build" && i + 1 < argc) o.build = argv[++i];
-        else if (a == "--runs" && i + 1 < argc) o.runs = atoi(argv[++i]);
-        else if (a == "--no-qemu") o.qemu = false;
-        else return usage();
+        if (a == "--build" && i + 1 < argc)
+            o.build = argv[++i];
+        else if (a == "--runs" && i + 1 < argc)
+            o.runs = atoi(argv[++i]);
+        else if (a == "--no-qemu")
+            o.qemu = false;
+        else
+            return usage();
     }
     if (o.runs < 1) return usage();
 
