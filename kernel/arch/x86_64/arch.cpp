@@ -1,0 +1,118 @@
+// The arch interface (arch.h) in its two flavours: kvm-pvm's paravirtual
+// operations (PVM.md, "The paravirtual interface") and ordinary x86.
+#include "arch/x86_64/arch.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pvm.h"
+#include "abi/boot.h"
+
+namespace kiln::arch {
+
+// SAFETY: read by entry.S as a byte; written once at boot before interrupts.
+extern "C" uint8_t kiln_pvm_active;
+uint8_t kiln_pvm_active = 0;
+
+bool pvm() { return kiln_pvm_active != 0; }
+
+void irq_disable() {
+    if (pvm()) {
+        kiln_vif.if_ = 0;
+        cpu::barrier();
+    } else {
+        asm volatile("cli" ::: "memory");
+    }
+}
+
+void irq_enable() {
+    if (pvm()) {
+        cpu::barrier();
+        kiln_vif.if_ = 1;
+        cpu::barrier();
+        if (kiln_vif.pending) pvm_doorbell();
+    } else {
+        asm volatile("sti" ::: "memory");
+    }
+}
+
+bool irq_enabled() {
+    if (pvm()) return kiln_vif.if_ != 0;
+    uint64_t flags;
+    asm volatile("pushfq; popq %0" : "=r"(flags));
+    return flags & 0x200;
+}
+
+extern "C" void kiln_pvm_halt();  // entry.S: unmask + HALT hypercall, restartable
+
+void wait_for_interrupt() {
+    if (pvm()) {
+        kiln_pvm_halt();
+        irq_disable();
+    } else {
+        asm volatile("sti; hlt; cli" ::: "memory");
+    }
+}
+
+void wrmsr(uint32_t msr, uint64_t value) {
+    if (pvm()) {
+        pvm_hypercall(kPvmHcWrmsr, msr, value);
+    } else {
+        cpu::wrmsr_raw(msr, value);
+    }
+}
+
+void load_page_tables(uint64_t pml4_phys) {
+    if (pvm()) {
+        pvm_hypercall(kPvmHcSetCr3, pml4_phys);
+    } else {
+        asm volatile("movq %0, %%cr3" ::"r"(pml4_phys) : "memory");
+    }
+}
+
+void flush_tlb_page(uint64_t va) {
+    if (pvm()) {
+        pvm_hypercall(kPvmHcFlushTlbOne, va);
+    } else {
+        asm volatile("invlpg (%0)" ::"r"(va) : "memory");
+    }
+}
+
+void flush_tlb_all() {
+    if (pvm()) {
+        pvm_hypercall(kPvmHcFlushTlb);
+    } else {
+        uint64_t cr3;
+        asm volatile("movq %%cr3, %0; movq %0, %%cr3" : "=r"(cr3)::"memory");
+    }
+}
+
+uint64_t fault_address() {
+    if (pvm()) return kiln_vif.cr2;
+    uint64_t cr2;
+    asm volatile("movq %%cr2, %0" : "=r"(cr2));
+    return cr2;
+}
+
+[[noreturn]] void halt_forever() {
+    irq_disable();
+    for (;;) {
+        if (pvm()) {
+            pvm_hypercall(kPvmHcHalt);
+        } else {
+            asm volatile("hlt");
+        }
+    }
+}
+
+[[noreturn]] void shutdown(int status) {
+    cpu::outl(abi::kPortExit, static_cast<uint32_t>(status));
+    // No exit device (a PVH monitor other than kiln-vmm or QEMU with
+    // isa-debug-exit): reset by triple fault, which -no-reboot turns into an exit.
+    struct [[gnu::packed]] {
+        uint16_t limit;
+        uint64_t base;
+    } null_idt = {0, 0};
+    asm volatile("lidt %0; int3" ::"m"(null_idt));
+    halt_forever();
+}
+
+}  // namespace kiln::arch

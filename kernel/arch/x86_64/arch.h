@@ -1,0 +1,55 @@
+// The arch interface the rest of the kernel uses. Two implementations sit
+// behind it: kvm-pvm's paravirtual one (vIF byte, hypercalls, native iretq)
+// and the ordinary x86 one (cli/sti, mov to CR3, invlpg, hlt). Which one is
+// decided once at boot; see PVM.md for why the difference matters (~5,000x).
+#pragma once
+
+#include <stdint.h>
+
+namespace kiln::arch {
+
+// True once the kernel runs natively under kvm-pvm.
+bool pvm();
+
+// Interrupt masking. On kvm-pvm this is a byte store (cli/sti trap there).
+void irq_disable();
+void irq_enable();
+bool irq_enabled();
+
+class IrqGuard {
+public:
+    IrqGuard() : was_enabled_(irq_enabled()) { irq_disable(); }
+    ~IrqGuard() {
+        if (was_enabled_) irq_enable();
+    }
+    IrqGuard(const IrqGuard&) = delete;
+    IrqGuard& operator=(const IrqGuard&) = delete;
+
+private:
+    bool was_enabled_;
+};
+
+// Enable interrupts and halt until one has been handled; returns with
+// interrupts disabled. No lost wake-up: an interrupt pending at the call
+// ends the halt at once.
+void wait_for_interrupt();
+
+// MSR write (a hypercall on kvm-pvm, ~6 us; wrmsr elsewhere).
+void wrmsr(uint32_t msr, uint64_t value);
+
+// Page-table root and TLB.
+void load_page_tables(uint64_t pml4_phys);
+void flush_tlb_page(uint64_t va);
+void flush_tlb_all();
+
+// The address of the last page fault (vif.cr2 on kvm-pvm, CR2 elsewhere).
+uint64_t fault_address();
+
+// Ends the VM with an exit status (kiln-vmm: the status; QEMU isa-debug-exit:
+// (status << 1) | 1; otherwise a triple fault so -no-reboot stops).
+[[noreturn]] void shutdown(int status);
+
+// Halt forever with interrupts off.
+[[noreturn]] void halt_forever();
+
+}  // namespace kiln::arch

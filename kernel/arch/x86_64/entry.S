@@ -1,0 +1,112 @@
+/*
+ * Trap and interrupt entry. Every vector pushes (error code, vector) and
+ * enters trap_common, which saves the registers into a TrapFrame (traps.h)
+ * and calls kiln_trap(frame). The way back differs:
+ *   ordinary x86: iretq;
+ *   kvm-pvm: restore vif.if_ from the frame's IF (ring the doorbell if an
+ *   event is pending), rewrite CS/SS to 0x33/0x2b and iretq natively (PVM.md).
+ */
+#define VIF_IF 0
+#define VIF_PENDING 1
+
+    .text
+    .globl kiln_trap_stubs
+    .p2align 4
+kiln_trap_stubs:
+    .set vec, 0
+    .rept 256
+    .p2align 4
+    /* vectors with a CPU-pushed error code: 8 10-14 17 21 29 30 */
+    .if (vec == 8) || (vec >= 10 && vec <= 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+    pushq $vec
+    .else
+    pushq $0
+    pushq $vec
+    .endif
+    jmp   trap_common
+    .set vec, vec + 1
+    .endr
+
+trap_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq  %rsp, %rdi
+    /* a frame pointer chain through the interrupted code for backtraces */
+    pushq 17*8(%rsp)            /* the interrupted RIP (above 15 regs, vector, error) */
+    pushq %rbp
+    movq  %rsp, %rbp
+    call  kiln_trap
+    addq  $16, %rsp
+    popq  %r15
+    popq  %r14
+    popq  %r13
+    popq  %r12
+    popq  %r11
+    popq  %r10
+    popq  %r9
+    popq  %r8
+    popq  %rbp
+    popq  %rdi
+    popq  %rsi
+    popq  %rdx
+    popq  %rcx
+    popq  %rbx
+    popq  %rax
+    addq  $16, %rsp             /* vector, error code */
+    cmpb  $0, kiln_pvm_active(%rip)
+    jne   pvm_return
+    iretq
+
+pvm_return:
+    movq  $0x33, 8(%rsp)
+    movq  $0x2b, 32(%rsp)
+    testl $0x200, 16(%rsp)
+    jz    1f
+    movb  $1, kiln_vif+VIF_IF(%rip)
+    cmpb  $0, kiln_vif+VIF_PENDING(%rip)
+    je    1f
+    pushq %rax
+    outb  %al, $0x80            /* doorbell */
+    popq  %rax
+1:  iretq
+
+/*
+ * Unmask and halt on kvm-pvm. An event arriving between the unmask and the
+ * HALT hypercall would be handled and the halt would then sleep past it, so
+ * kiln_trap moves an interrupted RIP inside [halt_begin, halt_end) to
+ * halt_end: the halt is skipped, as sti;hlt's interrupt shadow does natively.
+ */
+    .globl kiln_pvm_halt, kiln_pvm_halt_begin, kiln_pvm_halt_end
+kiln_pvm_halt:
+    pushq %rbx
+kiln_pvm_halt_begin:
+    movb  $1, kiln_vif+VIF_IF(%rip)
+    cmpb  $0, kiln_vif+VIF_PENDING(%rip)
+    jne   2f
+    movl  $0x1009, %eax         /* HALT */
+    int   $0x1b
+kiln_pvm_halt_end:
+    popq  %rbx
+    ret
+2:  outb  %al, $0x80            /* deliver the pending event instead of halting */
+    jmp   kiln_pvm_halt_end
+
+    .bss
+    .p2align 12
+    .globl kiln_vif
+kiln_vif:
+    .skip 4096

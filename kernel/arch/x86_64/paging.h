@@ -1,0 +1,59 @@
+// x86-64 4-level page tables (Intel SDM vol. 3A, ch. 4.5) for the kernel's
+// address space: the image with per-section permissions (W^X), a direct map
+// of RAM without execute, and an MMIO window mapped uncached on demand.
+// On kvm-pvm every level carries U/S=1 and the PML4 has a twin at +4 KiB
+// (PVM.md, recipe step 1).
+#pragma once
+
+#include <stdint.h>
+
+#include "kiln/result.h"
+
+namespace kiln::arch {
+
+inline constexpr uint64_t kDirectMapBase = 0xffff888000000000ull;
+inline constexpr uint64_t kMmioWindowBase = 0xffffc90000000000ull;
+inline constexpr uint64_t kMmioWindowSize = 1ull << 30;
+
+inline constexpr uint64_t kPteWrite = 1ull << 1;
+inline constexpr uint64_t kPteNoExec = 1ull << 63;
+inline constexpr uint64_t kPteUncached = (1ull << 3) | (1ull << 4);  // PWT | PCD
+
+// Page-table pages come from here: a bump allocator during boot, the frame
+// allocator afterwards. Returns the physical address of `pages` contiguous
+// zeroed-or-not pages aligned to `align_pages` pages, or 0.
+using TablePageAlloc = uint64_t (*)(uint64_t pages, uint64_t align_pages);
+
+class AddressSpace {
+public:
+    // Allocates the PML4 pair.
+    Result<void> create(TablePageAlloc alloc);
+    // Maps [va, va+size) to [pa, pa+size) with 4 KiB pages; `flags` from
+    // kPte*. ENOMEM when a table page cannot be had; EEXIST on a remap.
+    Result<void> map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
+    // Same with 2 MiB pages (va, pa and size 2 MiB aligned).
+    Result<void> map_large(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
+    uint64_t root() const { return pml4_; }
+    // Where later table pages come from (the boot allocator is done).
+    void set_table_allocator(TablePageAlloc alloc) { alloc_ = alloc; }
+
+private:
+    Result<uint64_t*> walk(uint64_t va, int leaf_level);
+    uint64_t pml4_ = 0;
+    TablePageAlloc alloc_ = nullptr;
+};
+
+// Physical memory as the kernel sees it: the boot identity map until
+// switch_to(), the direct map afterwards.
+void* phys_to_virt(uint64_t pa);
+uint64_t virt_to_phys_image(const void* kernel_image_va);
+
+// Loads the address space and moves phys_to_virt to the direct map.
+void switch_to(AddressSpace& as);
+
+// Maps [pa, pa+size) uncached into the MMIO window (needs switch_to first).
+Result<volatile uint8_t*> map_mmio(uint64_t pa, uint64_t size);
+
+AddressSpace& kernel_address_space();
+
+}  // namespace kiln::arch

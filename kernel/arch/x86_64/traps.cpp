@@ -1,0 +1,119 @@
+// Trap dispatch and the crash report. Any exception in the kernel is fatal
+// for now: it prints the vector, error code, RIP, CR2, the registers and a
+// backtrace with symbol names from the embedded table (lib/kiln/ksyms.h),
+// then ends the VM with abi::kStatusKernelPanic.
+#include "arch/x86_64/traps.h"
+
+#include "abi/boot.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "kiln/ksyms.h"
+#include "klog.h"
+
+extern "C" char __text_start[], __text_end[];
+extern "C" char kiln_pvm_halt_begin[], kiln_pvm_halt_end[];
+
+namespace kiln::arch {
+namespace {
+
+IrqHandler irq_handlers[256];
+
+const char* const kExceptionNames[32] = {
+    "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
+    "bound range (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
+    "double fault (#DF)", "coprocessor overrun", "invalid TSS (#TS)", "segment not present (#NP)",
+    "stack fault (#SS)", "general protection (#GP)", "page fault (#PF)", "reserved 15",
+    "x87 FP error (#MF)", "alignment check (#AC)", "machine check (#MC)", "SIMD FP (#XM)",
+    "virtualization (#VE)", "control protection (#CP)", "reserved 22", "reserved 23",
+    "reserved 24", "reserved 25", "reserved 26", "reserved 27", "hypervisor injection (#HV)",
+    "VMM communication (#VC)", "security (#SX)", "reserved 31"};
+
+bool in_text(uint64_t addr) {
+    return addr >= reinterpret_cast<uint64_t>(__text_start) &&
+           addr < reinterpret_cast<uint64_t>(__text_end);
+}
+
+void print_location(const char* prefix, uint64_t addr) {
+    const char* name = nullptr;
+    uint64_t offset = 0;
+    if (in_text(addr) && ksym_lookup(kernel_ksyms(), addr, &name, &offset)) {
+        klog::error("%s0x%016lx <%s+0x%lx>", prefix, addr, name, offset);
+    } else {
+        klog::error("%s0x%016lx", prefix, addr);
+    }
+}
+
+// Walks the frame-pointer chain (the kernel keeps frame pointers), trusting
+// only frames that lie above the current one on a plausible stack.
+void print_backtrace(uint64_t rbp) {
+    klog::error("  backtrace:");
+    for (int depth = 0; depth < 32 && rbp != 0 && (rbp & 7) == 0; depth++) {
+        // SAFETY: rbp is 8-byte aligned and non-null; frames come from
+        // kernel code compiled with frame pointers. A corrupt chain ends at
+        // the first return address outside .text or after 32 frames.
+        auto* frame = reinterpret_cast<const uint64_t*>(rbp);
+        uint64_t next = frame[0];
+        uint64_t ret = frame[1];
+        if (!in_text(ret)) break;
+        char prefix[16] = "    #";
+        prefix[5] = static_cast<char>('0' + depth / 10);
+        prefix[6] = static_cast<char>('0' + depth % 10);
+        prefix[7] = ' ';
+        prefix[8] = 0;
+        print_location(prefix, ret - 1);  // the call instruction, not the one after
+        if (next <= rbp) break;
+        rbp = next;
+    }
+}
+
+}  // namespace
+
+void set_irq_handler(uint8_t vector, IrqHandler handler) { irq_handlers[vector] = handler; }
+
+[[noreturn]] void crash(const char* what, const TrapFrame* f) {
+    irq_disable();
+    klog::set_level(klog::Level::kError);
+    klog::error("kiln: kernel panic: %s", what);
+    if (f) {
+        if (f->vector < 32) {
+            klog::error("  vector %lu, error code 0x%lx", f->vector, f->error);
+        }
+        print_location("  rip ", f->rip);
+        if (f->vector == 14) {
+            uint64_t cr2 = fault_address();
+            klog::error("  cr2 0x%016lx (%s %s, %s)", cr2,
+                        (f->error & 2) ? "write to" : (f->error & 16) ? "fetch from" : "read from",
+                        (f->error & 1) ? "protected page" : "unmapped page",
+                        cr2 < 4096 ? "null pointer" : "bad address");
+        }
+        klog::error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
+        klog::error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp, f->rsp);
+        klog::error("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx", f->r8, f->r9, f->r10, f->r11);
+        klog::error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14, f->r15);
+        klog::error("  rflags %016lx cs %04lx ss %04lx", f->rflags, f->cs, f->ss);
+        print_backtrace(f->rbp);
+    } else {
+        print_backtrace(cpu::read_rbp());
+    }
+    klog::error("kiln: exit status %d", abi::kStatusKernelPanic);
+    shutdown(abi::kStatusKernelPanic);
+}
+
+extern "C" void kiln_trap(TrapFrame* f) {
+    if (f->vector < 32) {
+        crash(kExceptionNames[f->vector], f);
+    }
+    // An event that arrived inside kiln_pvm_halt's unmask-to-halt window:
+    // skip the halt so the caller re-checks its condition (no lost wake-up).
+    if (f->rip >= reinterpret_cast<uint64_t>(kiln_pvm_halt_begin) &&
+        f->rip < reinterpret_cast<uint64_t>(kiln_pvm_halt_end)) {
+        f->rip = reinterpret_cast<uint64_t>(kiln_pvm_halt_end);
+    }
+    if (IrqHandler h = irq_handlers[f->vector]) {
+        h(*f);
+    } else {
+        klog::warn("kiln: unexpected interrupt vector %lu", f->vector);
+    }
+}
+
+}  // namespace kiln::arch

@@ -1,0 +1,31 @@
+// What the kernel learns from the monitor at boot: the PVH start info
+// (lib/abi/boot.h), copied out of low memory before anything reuses it.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/boot.h"
+
+namespace kiln {
+
+struct MemRange {
+    uint64_t addr;
+    uint64_t size;
+};
+
+struct BootInfo {
+    static constexpr int kMaxRam = 32;
+    MemRange ram[kMaxRam];
+    int ram_count = 0;
+    char cmdline[abi::kCmdlineMax] = {};
+    MemRange initrd = {0, 0};
+    uint64_t start_info_pa = 0;
+    bool pvm = false;
+};
+
+// Parses the start info at physical `start_info_pa` (reachable through the
+// boot identity map). Returns false when it is not a valid PVH start info.
+bool parse_boot_info(uint64_t start_info_pa, BootInfo* out);
+
+}  // namespace kiln

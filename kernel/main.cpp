@@ -1,0 +1,51 @@
+// kiln_main: the kernel's boot sequence, from either entry (boot.S) to the
+// first piece of real work. Until a later issue loads an application, the
+// command line picks a built-in job: `hello` (the default), `bench=cpuloop`,
+// `selftest`, `crash=pagefault|ud`, `exit=N`.
+#include "abi/boot.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/traps.h"
+#include "boot_info.h"
+#include "kiln/cmdline.h"
+#include "klog.h"
+#include "mm/memory.h"
+#include "kernel.h"
+
+extern "C" uint8_t kiln_pvm_active;
+
+namespace kiln {
+namespace {
+
+BootInfo boot_info;
+
+void set_log_level(const char* cmdline) {
+    Span<const char> v;
+    if (!cmdline_get(cmdline, "kiln.log", &v)) return;
+    if (cmdline_key_equal(v, "debug")) klog::set_level(klog::Level::kDebug);
+    else if (cmdline_key_equal(v, "info")) klog::set_level(klog::Level::kInfo);
+    else if (cmdline_key_equal(v, "error")) klog::set_level(klog::Level::kError);
+}
+
+}  // namespace
+
+const BootInfo& boot() { return boot_info; }
+
+extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
+    kiln_pvm_active = (flags & abi::kBootFlagPvm) ? 1 : 0;
+    arch::init_descriptors();
+    if (!parse_boot_info(start_info_pa, &boot_info)) {
+        klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader", start_info_pa);
+        arch::shutdown(abi::kStatusKernelPanic);
+    }
+    boot_info.pvm = arch::pvm();
+    set_log_level(boot_info.cmdline);
+    klog::info("kiln: booting (%s), cmdline \"%s\"", arch::pvm() ? "kvm-pvm native" : "x86",
+               boot_info.cmdline);
+    if (auto r = mm::init_memory(boot_info); !r.ok()) {
+        klog::error("kiln: memory set-up failed: %s", errno_name(r.error()));
+        arch::shutdown(abi::kStatusKernelPanic);
+    }
+    run_builtin_job(boot_info.cmdline);
+}
+
+}  // namespace kiln
