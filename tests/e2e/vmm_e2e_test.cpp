@@ -1,0 +1,301 @@
+// kiln-vmm end to end: the binary run as a user runs it, against tiny test
+// guests (tests/e2e/guests/) and malformed inputs. Every set-up error must end
+// with status 125 and a message that names the problem; guest outcomes map to
+// the statuses of lib/abi/boot.h.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kStatusGuestCrashed = 114;
+constexpr int kStatusMonitorError = 125;
+
+struct RunResult {
+    int status = -1;  // exit status, or -1 when killed by a signal
+    int signal = 0;
+    std::string out;
+    std::string err;
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::string temp_dir() {
+    static std::string dir = [] {
+        char tmpl[] = "/tmp/kiln-vmm-e2e-XXXXXX";
+        const char* d = mkdtemp(tmpl);
+        if (d == nullptr) abort();
+        chmod(d, 0755);
+        return std::string(d);
+    }();
+    return dir;
+}
+
+std::string write_file(const std::string& name, const std::string& data, mode_t mode = 0644) {
+    std::string path = temp_dir() + "/" + name;
+    unlink(path.c_str());
+    std::ofstream(path, std::ios::binary) << data;
+    chmod(path.c_str(), mode);
+    return path;
+}
+
+struct RunOptions {
+    std::vector<std::pair<std::string, std::string>> env;
+    bool as_nobody = false;  // drop root before exec (for permission tests)
+};
+
+RunResult run_vmm(const std::vector<std::string>& args, const RunOptions& opts = {}) {
+    static int counter = 0;
+    std::string base = temp_dir() + "/run" + std::to_string(counter++);
+    std::string out_path = base + ".out", err_path = base + ".err";
+    pid_t pid = fork();
+    if (pid == 0) {
+        int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        dup2(out, 1);
+        dup2(err, 2);
+        for (auto& [k, v] : opts.env) setenv(k.c_str(), v.c_str(), 1);
+        if (opts.as_nobody && geteuid() == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
+        }
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(KILN_VMM_PATH));
+        for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(KILN_VMM_PATH, argv.data());
+        _exit(98);
+    }
+    int ws = 0;
+    waitpid(pid, &ws, 0);
+    RunResult r;
+    if (WIFEXITED(ws)) r.status = WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
+    r.out = slurp(out_path);
+    r.err = slurp(err_path);
+    return r;
+}
+
+bool have_kvm() {
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
+#define REQUIRE_KVM() \
+    if (!have_kvm()) GTEST_SKIP() << "/dev/kvm is not available (missing or no permission)"
+
+// Expects a monitor error: status 125 and every fragment in the message.
+void expect_error(const RunResult& r, std::initializer_list<const char*> fragments) {
+    EXPECT_EQ(r.status, kStatusMonitorError) << r.err;
+    for (const char* f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << r.err;
+}
+
+// A minimal ELF64 x86-64 executable with one PT_LOAD at 1 MiB and no notes.
+std::string elf_without_notes() {
+    std::string f(0x200, '\0');
+    auto put = [&](size_t off, uint64_t v, int n) { memcpy(&f[off], &v, n); };
+    memcpy(&f[0], "\x7f" "ELF\x02\x01\x01", 7);
+    put(16, 2, 2);        // ET_EXEC
+    put(18, 62, 2);       // EM_X86_64
+    put(20, 1, 4);
+    put(24, 0x100000, 8); // e_entry (not used by kiln-vmm)
+    put(32, 64, 8);       // e_phoff
+    put(52, 64, 2);
+    put(54, 56, 2);
+    put(56, 1, 2);
+    put(64, 1, 4);        // PT_LOAD
+    put(68, 5, 4);
+    put(72, 0x100, 8);    // p_offset
+    put(80, 0x100000, 8);
+    put(88, 0x100000, 8);
+    put(96, 0x10, 8);
+    put(104, 0x10, 8);
+    f[0x100] = '\xf4';    // hlt
+    return f;
+}
+
+// ---- set-up errors (no KVM needed) ----------------------------------------
+
+TEST(VmmErrors, KernelNotFound) {
+    expect_error(run_vmm({"/nonexistent/kernel.elf"}), {"not found", "/nonexistent/kernel.elf"});
+}
+
+TEST(VmmErrors, KernelUnreadable) {
+    std::string k = write_file("unreadable.elf", "x", 0000);
+    expect_error(run_vmm({k}, {{}, true}), {"cannot open kernel", "readable"});
+}
+
+TEST(VmmErrors, NotAnElf) {
+    std::string k = write_file("text.elf", "#!/bin/sh\necho this is not a kernel\n");
+    expect_error(run_vmm({k}), {"not an x86-64 ELF"});
+}
+
+TEST(VmmErrors, ElfWithoutEntryNote) {
+    std::string k = write_file("nonotes.elf", elf_without_notes());
+    expect_error(run_vmm({k}), {"no usable entry point", "Kiln", "PVH"});
+}
+
+TEST(VmmErrors, MemUnparsable) {
+    expect_error(run_vmm({"--mem", "lots", KILN_GUEST_exit42}), {"--mem", "not a size"});
+    expect_error(run_vmm({"--mem", "64X", KILN_GUEST_exit42}), {"not a size"});
+}
+
+TEST(VmmErrors, MemTooSmall) {
+    expect_error(run_vmm({"--mem", "8M", KILN_GUEST_exit42}), {"below the minimum", "16M"});
+}
+
+TEST(VmmErrors, MemTooLarge) {
+    expect_error(run_vmm({"--mem", "65G", KILN_GUEST_exit42}), {"above the maximum", "64G"});
+    uint64_t ram = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE));
+    if (ram + (1ull << 30) <= (64ull << 30)) {
+        std::string more = std::to_string((ram >> 30) + 1) + "G";
+        expect_error(run_vmm({"--mem", more, KILN_GUEST_exit42}), {"RAM"});
+    }
+}
+
+TEST(VmmErrors, InitrdUnreadable) {
+    expect_error(run_vmm({"--initrd", "/nonexistent/initrd.cpio", KILN_GUEST_exit42}),
+                 {"cannot open initrd", "/nonexistent/initrd.cpio"});
+}
+
+TEST(VmmErrors, InitrdTooBig) {
+    std::string path = write_file("big.initrd", "");
+    ASSERT_EQ(truncate(path.c_str(), 80ll << 20), 0);  // sparse: costs no disk
+    expect_error(run_vmm({"--mem", "64M", "--initrd", path, KILN_GUEST_exit42}),
+                 {"does not fit", "--mem"});
+}
+
+TEST(VmmErrors, CmdlineTooLong) {
+    expect_error(run_vmm({"--cmdline", std::string(5000, 'a'), KILN_GUEST_exit42}),
+                 {"--cmdline", "4095"});
+    // Short enough alone, too long once the virtio device is appended.
+    expect_error(run_vmm({"--cmdline", std::string(4080, 'a'), KILN_GUEST_exit42}),
+                 {"--cmdline is too long"});
+}
+
+TEST(VmmErrors, KvmDeviceMissing) {
+    expect_error(run_vmm({KILN_GUEST_exit42}, {{{"KILN_KVM_DEVICE", "/nonexistent/kvm"}}}),
+                 {"/nonexistent/kvm not found", "load the kvm module", "machine with KVM"});
+}
+
+TEST(VmmErrors, KvmDevicePermissionDenied) {
+    std::string dev = write_file("kvm-denied", "", 0600);
+    std::string kernel = write_file("exit42.elf", slurp(KILN_GUEST_exit42), 0644);
+    if (geteuid() == 0) chown(dev.c_str(), 0, 0);
+    expect_error(run_vmm({kernel}, {{{"KILN_KVM_DEVICE", dev}}, true}),
+                 {"permission denied", "kvm group", "root"});
+}
+
+TEST(VmmErrors, KvmDeviceNotKvm) {
+    expect_error(run_vmm({KILN_GUEST_exit42}, {{{"KILN_KVM_DEVICE", "/dev/null"}}}),
+                 {"not a usable KVM device"});
+}
+
+TEST(VmmErrors, UnknownOptionAndNoKernel) {
+    expect_error(run_vmm({"--frobnicate", KILN_GUEST_exit42}), {"unknown option"});
+    expect_error(run_vmm({}), {"no kernel given", "usage"});
+}
+
+// ---- guests (KVM needed) ----------------------------------------------------
+
+TEST(VmmGuest, ExitPortStatusAndEntryState) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_exit42});
+    EXPECT_EQ(r.status, 42) << r.err;
+}
+
+TEST(VmmGuest, PvhEntry) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_pvh32});
+    EXPECT_EQ(r.status, 43) << r.err;
+}
+
+TEST(VmmGuest, TripleFault) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_triple_fault});
+    EXPECT_EQ(r.status, kStatusGuestCrashed) << r.err;
+    EXPECT_NE(r.err.find("guest triple-faulted (kernel crash before its fault handler was ready)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("rip="), std::string::npos) << r.err;
+}
+
+TEST(VmmGuest, Int3WithoutIdtCrashes) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_int3});
+    EXPECT_EQ(r.status, kStatusGuestCrashed) << r.err;
+    EXPECT_NE(r.err.find("rip="), std::string::npos) << r.err;
+}
+
+TEST(VmmGuest, UartGoesToStderr) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_uart});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "hello from the uart\n");
+    EXPECT_EQ(r.out, "");
+    RunResult q = run_vmm({"--quiet-log", KILN_GUEST_uart});
+    EXPECT_EQ(q.status, 0) << q.err;
+    EXPECT_EQ(q.err, "");
+}
+
+TEST(VmmGuest, VirtioConsoleGoesToStdout) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_console});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "hello from virtio-console\nsecond chain\nthird\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(VmmGuest, HostileChainsSetNeedsReset) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_console_hostile});
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_NE(r.err.find("loop"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("outside guest RAM"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("needs reset"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(VmmGuest, SeccompKillsForbiddenSyscall) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({"--debug-seccomp-violation", KILN_GUEST_exit42});
+    EXPECT_EQ(r.signal, SIGSYS) << "status " << r.status << ": " << r.err;
+}
+
+TEST(VmmGuest, StatsLine) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({"--stats", KILN_GUEST_uart});
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::regex line(
+        "kiln-vmm stats: exits=[0-9]+ io=[0-9]+ mmio=[0-9]+ hlt=[0-9]+ other=[0-9]+ "
+        "vmm_rss_kib=[0-9]+ guest_touched_kib=[1-9][0-9]*\n");
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.err, m, line)) << r.err;
+}
+
+TEST(VmmGuest, InitrdAndLargeMemory) {
+    REQUIRE_KVM();
+    std::string initrd = write_file("small.initrd", std::string(10000, 'i'));
+    RunResult r = run_vmm({"--mem", "4G", "--initrd", initrd, "--cmdline", "quiet",
+                           KILN_GUEST_exit42});
+    EXPECT_EQ(r.status, 42) << r.err;
+}
+
+}  // namespace

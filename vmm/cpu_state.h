@@ -1,0 +1,16 @@
+// vCPU register state: the two entry states of lib/abi/boot.h and the
+// register dump printed when the guest dies without an exit status.
+#pragma once
+
+#include "kernel_image.h"
+#include "kvm_vm.h"
+
+namespace kiln::vmm {
+
+// Loads the entry state for the image's entry kind into vCPU 0.
+void set_entry_state(const Vm& vm, const KernelImage& image);
+
+// Writes RIP, general registers, control registers and segments to stderr.
+void dump_registers(const Vm& vm);
+
+}  // namespace kiln::vmm

@@ -1,0 +1,52 @@
+// CPUID for vCPU 0: what KVM supports, with the topology fields that name
+// this CPU fixed up. KVM's own paravirtual leaves (0x40000000 "KVMKVMKVM",
+// 0x40000001 features) stay, so the kernel finds kvmclock. x2APIC and the
+// TSC-deadline timer are advertised by KVM_GET_SUPPORTED_CPUID exactly when
+// the in-kernel LAPIC provides them (it does on kvm-pvm), so they pass
+// through unchanged rather than being forced on.
+#include "kvm_abi.h"
+#include "kvm_vm.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+namespace kiln::vmm {
+
+namespace {
+
+constexpr int kMaxEntries = 128;
+
+kvm::Cpuid<kMaxEntries> g_cpuid;  // 5 KiB: static rather than on the stack
+
+}  // namespace
+
+void setup_cpuid(int kvm_fd, int vcpu_fd) {
+    kvm::Cpuid<kMaxEntries>* cpuid = &g_cpuid;
+    cpuid->hdr.nent = kMaxEntries;
+    if (ioctl(kvm_fd, kvm::kGetSupportedCpuid, cpuid) != 0) {
+        fatal("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+    }
+    for (uint32_t i = 0; i < cpuid->hdr.nent; ++i) {
+        struct kvm_cpuid_entry2& e = cpuid->entries[i];
+        switch (e.function) {
+            case 1:
+                // EBX[31:24] initial APIC id = 0; [23:16] logical processors = 1.
+                e.ebx = (e.ebx & 0x0000ffff) | (1u << 16);
+                break;
+            case 0xb:
+            case 0x1f:
+                // x2APIC topology: EDX is the x2APIC id of this CPU.
+                e.edx = 0;
+                break;
+            default:
+                break;
+        }
+    }
+    if (ioctl(vcpu_fd, kvm::kSetCpuid2, cpuid) != 0) {
+        fatal("KVM_SET_CPUID2 failed: %s", strerror(errno));
+    }
+}
+
+}  // namespace kiln::vmm

@@ -1,0 +1,72 @@
+// kiln-vmm: boots one kernel ELF in a KVM virtual machine and exits with the
+// guest's status. Set-up order: check every input (options, kernel, initrd,
+// command line) before touching KVM, build the VM, confine the process with
+// seccomp, then run the vCPU until the guest ends.
+#include "abi/boot.h"
+#include "boot_setup.h"
+#include "cpu_state.h"
+#include "guest_memory.h"
+#include "kernel_image.h"
+#include "kvm_vm.h"
+#include "log.h"
+#include "options.h"
+#include "seccomp_filter.h"
+#include "stats.h"
+#include "uart.h"
+#include "vcpu_loop.h"
+#include "virtio_console.h"
+#include "virtio_mmio.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+using namespace kiln;
+using namespace kiln::vmm;
+
+int main(int argc, char** argv) {
+    Options opt = parse_options(argc, argv);
+    KernelImage kernel = open_kernel(opt.kernel);
+    Initrd initrd = open_initrd(opt.initrd);
+    place_initrd(initrd, opt.mem < abi::kMmioHoleStart ? opt.mem : abi::kMmioHoleStart,
+                 kernel.load_end);
+    constexpr uint32_t kVirtioDevices = 1;
+    static char cmdline[abi::kCmdlineMax];
+    build_cmdline(opt.cmdline, kVirtioDevices, cmdline);
+
+    int kvm_fd = open_kvm();
+    auto created = GuestMemory::create(opt.mem);
+    if (!created.ok()) {
+        fatal("cannot reserve %llu MiB of address space for guest RAM; try a smaller --mem",
+              static_cast<unsigned long long>(opt.mem >> 20));
+    }
+    GuestMemory& mem = *created;
+    load_kernel(kernel, mem);
+    uint64_t initrd_gpa = load_initrd(initrd, mem, kernel.load_end);
+    write_page_tables(mem);
+    write_gdt(mem);
+    write_start_info(mem, cmdline, initrd_gpa, initrd.size);
+
+    Vm vm = create_vm(kvm_fd, mem);
+    set_entry_state(vm, kernel);
+
+    Uart16550 uart(STDERR_FILENO, opt.quiet_log);
+    VirtioConsole console(STDOUT_FILENO);
+    VirtioMmio console_mmio(mem, vm, abi::kVirtioIrqBase, console);
+    VirtioMmio* devices[kVirtioDevices] = {&console_mmio};
+    Stats stats;
+    if (opt.stats) stats.prepare(mem);
+    // A reader that goes away must not kill the VM: writes fail with EPIPE
+    // and the output is dropped instead.
+    signal(SIGPIPE, SIG_IGN);
+
+    install_seccomp();
+    if (opt.debug_seccomp_violation) seccomp_violation();
+
+    Machine machine{vm, uart, devices, kVirtioDevices, {}};
+    int status = run_vcpu(machine);
+    uart.flush();
+    if (opt.stats) stats.print(mem, machine.counters);
+    // _exit: nothing to flush, and the kernel tears the VM down faster than
+    // closing its descriptors one by one would.
+    _exit(status);
+}

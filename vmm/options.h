@@ -1,0 +1,30 @@
+// kiln-vmm's command line:
+//   kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE] [--stats] [--quiet-log] KERNEL.elf
+#pragma once
+
+#include <stdint.h>
+
+namespace kiln::vmm {
+
+inline constexpr uint64_t kDefaultMem = 64ull << 20;
+inline constexpr uint64_t kMinMem = 16ull << 20;
+inline constexpr uint64_t kMaxMem = 64ull << 30;
+
+struct Options {
+    uint64_t mem = kDefaultMem;
+    const char* cmdline = "";
+    const char* initrd = nullptr;
+    const char* kernel = nullptr;
+    bool stats = false;
+    bool quiet_log = false;           // drop the kernel's UART log
+    bool debug_seccomp_violation = false;  // hidden: make a forbidden syscall under seccomp
+};
+
+// Parses argv; on bad usage prints a message and exits with status 125.
+Options parse_options(int argc, char** argv);
+
+// "64M", "1G", "512K", "1048576" (bytes), with an optional "iB"/"B" after the
+// unit. False when unparsable or overflowing.
+bool parse_size(const char* s, uint64_t* out);
+
+}  // namespace kiln::vmm

@@ -1,0 +1,75 @@
+// virtio-mmio transport, version 2 (virtio 1.2 §4.2.2): the register file of
+// one device slot, feature and status negotiation, queue set-up, and used
+// buffer interrupts on the device's irqchip line. Device models plug in
+// through VirtioDevice.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest_memory.h"
+#include "kiln/span.h"
+#include "kvm_vm.h"
+#include "virtqueue.h"
+
+namespace kiln::vmm {
+
+class VirtioMmio;
+
+class VirtioDevice {
+public:
+    virtual ~VirtioDevice() = default;
+    virtual const char* name() const = 0;
+    virtual uint32_t device_id() const = 0;
+    // Device-specific feature bits; the transport adds VERSION_1 and EVENT_IDX.
+    virtual uint64_t features() const = 0;
+    virtual uint16_t queue_count() const = 0;
+    // Device configuration space (§4.2.2 "Config"), little-endian.
+    virtual Bytes config() const = 0;
+    // The driver notified queue q. Errors mean a malformed ring or chain:
+    // the transport then marks the device DEVICE_NEEDS_RESET.
+    virtual Result<void> notify(VirtioMmio& transport, uint16_t q) = 0;
+    virtual void reset() {}
+};
+
+class VirtioMmio {
+public:
+    static constexpr uint16_t kMaxQueues = 2;
+
+    VirtioMmio(const GuestMemory& mem, const Vm& vm, uint32_t irq, VirtioDevice& dev)
+        : mem_(mem), vm_(vm), irq_(irq), dev_(dev) {}
+
+    // A guest access at `offset` into the device's 4 KiB window.
+    void read(uint64_t offset, uint8_t* data, uint32_t len);
+    void write(uint64_t offset, const uint8_t* data, uint32_t len);
+
+    const GuestMemory& memory() const { return mem_; }
+    Virtqueue& queue(uint16_t q) { return queues_[q]; }
+    // After a device used buffers on queue q: interrupt if the driver wants one.
+    void used_buffers(uint16_t q);
+
+private:
+    uint32_t read_reg(uint64_t offset);
+    void write_reg(uint64_t offset, uint32_t value);
+    void set_status(uint32_t value);
+    void device_reset();
+    void needs_reset(const char* what, int err);
+    void raise(uint32_t bits);
+    uint64_t offered_features() const;
+    Virtqueue* selected();
+
+    const GuestMemory& mem_;
+    const Vm& vm_;
+    uint32_t irq_;
+    VirtioDevice& dev_;
+    Virtqueue queues_[kMaxQueues];
+    uint32_t status_ = 0;
+    uint32_t device_features_sel_ = 0;
+    uint32_t driver_features_sel_ = 0;
+    uint64_t driver_features_ = 0;
+    uint32_t queue_sel_ = 0;
+    uint32_t interrupt_status_ = 0;
+    uint32_t config_generation_ = 0;
+    bool line_high_ = false;
+};
+
+}  // namespace kiln::vmm
