@@ -20,7 +20,9 @@ struct Pieces {
     }
 };
 
-uint64_t align_down(uint64_t v) { return v & ~(kPageSize - 1); }
+uint64_t align_down(uint64_t v) {
+    return v & ~(kPageSize - 1);
+}
 
 // Rounds up to a page; saturates at the last page boundary instead of wrapping.
 uint64_t align_up(uint64_t v) {
@@ -42,7 +44,9 @@ size_t popcount(uint64_t v) {
     return static_cast<size_t>((v * 0x0101010101010101ull) >> 56);
 }
 
-uint64_t low_mask(size_t bits) { return bits >= kWordBits ? ~0ull : (1ull << bits) - 1; }
+uint64_t low_mask(size_t bits) {
+    return bits >= kWordBits ? ~0ull : (1ull << bits) - 1;
+}
 
 }  // namespace
 
@@ -69,7 +73,8 @@ Result<void> FrameAllocator::init(Span<const PhysRange> ram, Span<const PhysRang
                 const PhysRange& b = pieces.r[j];
                 if (b.base > a.base + a.size || a.base > b.base + b.size) continue;
                 uint64_t base = a.base < b.base ? a.base : b.base;
-                uint64_t end = a.base + a.size > b.base + b.size ? a.base + a.size : b.base + b.size;
+                uint64_t end =
+                    a.base + a.size > b.base + b.size ? a.base + a.size : b.base + b.size;
                 a = PhysRange{base, end - base};
                 pieces.r[j] = pieces.r[--pieces.n];
                 merged = true;
@@ -144,7 +149,9 @@ Result<void> FrameAllocator::init(Span<const PhysRange> ram, Span<const PhysRang
     return {};
 }
 
-bool FrameAllocator::test(size_t i) const { return (used_[i / kWordBits] >> (i % kWordBits)) & 1; }
+bool FrameAllocator::test(size_t i) const {
+    return (used_[i / kWordBits] >> (i % kWordBits)) & 1;
+}
 
 size_t FrameAllocator::find(size_t from, size_t limit, bool used) const {
     size_t i = from;

@@ -75,7 +75,7 @@ private:
     uint64_t* owned_ = nullptr;  // bit set: frame is usable RAM we manage
     uint64_t first_pfn_ = 0;     // frame number of bit 0
     size_t nbits_ = 0;
-    size_t cursor_ = 0;          // next-fit start
+    size_t cursor_ = 0;  // next-fit start
     size_t free_pages_ = 0;
     size_t total_pages_ = 0;
     uint64_t bitmap_paddr_ = 0;

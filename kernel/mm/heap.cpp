@@ -4,7 +4,7 @@ namespace kiln::mm {
 namespace {
 
 constexpr uintptr_t kPage = 4096;
-constexpr size_t kHeaderSize = 64;  // objects start here, 64-byte aligned
+constexpr size_t kHeaderSize = 64;            // objects start here, 64-byte aligned
 constexpr uint32_t kSlabMagic = 0x534c4142;   // "SLAB"
 constexpr uint32_t kLargeMagic = 0x4c415247;  // "LARG"
 
@@ -12,23 +12,29 @@ constexpr uint32_t kLargeMagic = 0x4c415247;  // "LARG"
 // taken: the powers of two serve over-aligned requests (a class serves
 // alignment a <= 64 when a divides its size), the rest cut waste.
 constexpr uint16_t kClassSize[Heap::kNumClasses] = {16,  32,  48,  64,  96,   128,  192,
-                                                     256, 384, 512, 672, 1008, 1344, 2016};
+                                                    256, 384, 512, 672, 1008, 1344, 2016};
 static_assert(kClassSize[Heap::kNumClasses - 1] == kHeapMaxSmall);
 
-constexpr size_t objects_per_slab(size_t cls) { return (kPage - kHeaderSize) / kClassSize[cls]; }
+constexpr size_t objects_per_slab(size_t cls) {
+    return (kPage - kHeaderSize) / kClassSize[cls];
+}
 
 struct LargeHeader {
     uint32_t magic;
-    void* block;   // what the page source returned
+    void* block;  // what the page source returned
     size_t pages;
-    void* data;    // the pointer handed out
+    void* data;  // the pointer handed out
     size_t usable;
 };
 static_assert(sizeof(LargeHeader) <= kHeaderSize);
 
-uintptr_t header_of(const void* p) { return (reinterpret_cast<uintptr_t>(p) - 1) & ~(kPage - 1); }
+uintptr_t header_of(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) - 1) & ~(kPage - 1);
+}
 
-bool is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_pow2(size_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
 }  // namespace
 
@@ -243,14 +249,20 @@ void heap_init(const PageSource& source, void (*on_invalid_free)(void* p)) {
     g_on_invalid_free = on_invalid_free;
 }
 
-void* heap_alloc(size_t size, size_t align) { return g_heap.alloc(size, align); }
+void* heap_alloc(size_t size, size_t align) {
+    return g_heap.alloc(size, align);
+}
 
 void heap_free(void* p) {
     if (!g_heap.free(p).ok() && g_on_invalid_free != nullptr) g_on_invalid_free(p);
 }
 
-size_t heap_usable_size(const void* p) { return g_heap.usable_size(p); }
+size_t heap_usable_size(const void* p) {
+    return g_heap.usable_size(p);
+}
 
-HeapStats heap_stats() { return g_heap.stats(); }
+HeapStats heap_stats() {
+    return g_heap.stats();
+}
 
 }  // namespace kiln::mm
