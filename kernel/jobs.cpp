@@ -34,6 +34,13 @@ void out(const char* fmt, ...) {
     *p = 0xdead;
 }
 [[gnu::noinline]] void crash_invalid_opcode() { asm volatile("ud2"); }
+// Unbounded recursion: runs into the guard page below the boot stack.
+[[gnu::noinline]] uint64_t crash_stack_overflow(uint64_t depth) {
+    volatile uint8_t frame[512];
+    frame[0] = uint8_t(depth);
+    asm volatile("" ::"r"(frame) : "memory");
+    return crash_stack_overflow(depth + 1) + frame[0];
+}
 
 // The CPU check of bench/boot: the same loop the host runs (bench/cpuloop_host.cpp).
 [[noreturn]] void cpuloop() {
@@ -106,7 +113,8 @@ void check(bool ok, const char* what) {
     if (cmdline_get(cmdline, "crash", &v)) {
         if (cmdline_key_equal(v, "pagefault")) crash_null_write();
         if (cmdline_key_equal(v, "ud")) crash_invalid_opcode();
-        klog::error("kiln: unknown crash=%.*s (pagefault, ud)", int(v.size()), v.data());
+        if (cmdline_key_equal(v, "stack")) crash_stack_overflow(0);
+        klog::error("kiln: unknown crash=%.*s (pagefault, ud, stack)", int(v.size()), v.data());
         arch::shutdown(2);
     }
     if (cmdline_get(cmdline, "bench", &v) && cmdline_key_equal(v, "cpuloop")) cpuloop();

@@ -125,6 +125,13 @@ TEST_P(BootTest, InvalidOpcodeReportNamesTheFunction) {
     EXPECT_NE(b.log.find("crash_invalid_opcode()+0x"), std::string::npos) << describe(b);
 }
 
+TEST_P(BootTest, StackOverflowHitsTheGuardPage) {
+    Boot b = boot("crash=stack");
+    EXPECT_EQ(b.status, kStatusKernelPanic) << describe(b);
+    EXPECT_NE(b.log.find("kernel stack overflow"), std::string::npos) << describe(b);
+    EXPECT_NE(b.log.find("crash_stack_overflow("), std::string::npos) << describe(b);
+}
+
 INSTANTIATE_TEST_SUITE_P(Monitors, BootTest,
                          ::testing::Values(Monitor::kKilnVmm, Monitor::kQemuKvm, Monitor::kQemuTcg),
                          [](const auto& info) { return monitor_name(info.param); });

@@ -12,6 +12,7 @@
 
 extern "C" char __text_start[], __text_end[];
 extern "C" char kiln_pvm_halt_begin[], kiln_pvm_halt_end[];
+extern "C" char kiln_boot_stack_guard[];
 
 namespace kiln::arch {
 namespace {
@@ -79,6 +80,11 @@ void set_irq_handler(uint8_t vector, IrqHandler handler) { irq_handlers[vector] 
             klog::error("  vector %lu, error code 0x%lx", f->vector, f->error);
         }
         print_location("  rip ", f->rip);
+        const uint64_t guard = reinterpret_cast<uint64_t>(kiln_boot_stack_guard);
+        if ((f->vector == 8 || f->vector == 14) && f->rsp >= guard && f->rsp < guard + 2 * 4096) {
+            klog::error("  kernel stack overflow: rsp 0x%lx is at the guard page below the boot stack",
+                        f->rsp);
+        }
         if (f->vector == 14) {
             uint64_t cr2 = fault_address();
             klog::error("  cr2 0x%016lx (%s %s, %s)", cr2,
