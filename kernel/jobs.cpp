@@ -95,12 +95,12 @@ void check(bool ok, const char* what) {
     check(p.ok() && (*p & 0xffff) == 0, "frame allocation, 64 KiB aligned");
     if (p.ok()) check(frames.free(*p, 16).ok() && frames.free_pages() == before, "frame free");
 
-    void* small = mm::kmalloc(24);
-    void* big = mm::kmalloc(64 * 1024);
+    void* small = mm::heap_alloc(24);
+    void* big = mm::heap_alloc(64 * 1024);
     check(small && big, "heap allocations");
-    mm::kfree(small);
-    mm::kfree(big);
-    check(mm::kmalloc(size_t(1) << 40) == nullptr, "an impossible allocation fails cleanly");
+    mm::heap_free(small);
+    mm::heap_free(big);
+    check(mm::heap_alloc(size_t(1) << 40) == nullptr, "an impossible allocation fails cleanly");
 
     out("selftest: %s\n", failures ? "FAILED" : "passed");
     arch::shutdown(failures ? 1 : 0);

@@ -15,7 +15,6 @@ namespace {
 constexpr uint64_t k2M = 2ull << 20;
 
 FrameAllocator frame_allocator;
-Heap heap;
 
 // Page-table pages before the frame allocator exists: a bump region right
 // after the kernel image, reserved for good once the allocator starts.
@@ -123,18 +122,14 @@ Result<void> init_memory(const BootInfo& boot) {
     };
     TRY(frame_allocator.init(Span<const PhysRange>(ram, size_t(boot.ram_count)),
                              Span<const PhysRange>(reserved, 3), arch::kDirectMapBase));
-    heap.init(PageSource{heap_pages, heap_free_pages, nullptr});
+    heap_init(PageSource{heap_pages, heap_free_pages, nullptr}, [](void* p) {
+        klog::error("kiln: heap_free of a pointer the heap did not give out: %p", p);
+    });
     // From now on page-table pages come from the frame allocator.
     as.set_table_allocator(frame_alloc);
     klog::info("kiln: memory: %lu KiB free of %lu KiB", frame_allocator.free_pages() * 4,
                frame_allocator.total_pages() * 4);
     return {};
-}
-
-void* kmalloc(size_t size, size_t align) { return heap.alloc(size, align); }
-
-void kfree(void* p) {
-    if (!heap.free(p).ok()) klog::error("kiln: kfree of a pointer the heap did not give out: %p", p);
 }
 
 }  // namespace kiln::mm

@@ -12,13 +12,10 @@
 namespace kiln::mm {
 
 // Builds the kernel's page tables (W^X image, direct map, no lower half),
-// switches to them, then starts the frame allocator and the heap.
+// switches to them, then starts the frame allocator and the heap
+// (heap_alloc/heap_free, mm/heap.h; nullptr when memory is exhausted).
 Result<void> init_memory(const BootInfo& boot);
 
 FrameAllocator& frames();
-
-// The kernel heap; nullptr when memory is exhausted (callers handle it).
-void* kmalloc(size_t size, size_t align = 16);
-void kfree(void* p);
 
 }  // namespace kiln::mm
