@@ -1,5 +1,5 @@
 // The KVM objects of one VM: /dev/kvm, the VM with its memory slots and
-// in-kernel irqchip, and its single vCPU with the shared kvm_run page.
+// in-kernel local APIC, and its single vCPU with the shared kvm_run page.
 #pragma once
 
 #include <stddef.h>
@@ -23,14 +23,11 @@ struct Vm {
 // message saying how to fix a missing device or a permission problem.
 int open_kvm();
 
-// Creates the VM with `mem` as its RAM, the in-kernel irqchip and vCPU 0
-// with CPUID set. Exits with a message on failure.
+// Creates the VM with `mem` as its RAM, KVM's local APIC (split irqchip)
+// and vCPU 0 with CPUID set. Exits with a message on failure.
 Vm create_vm(int kvm_fd, const GuestMemory& mem);
 
 // Sets the CPUID of the vCPU from KVM_GET_SUPPORTED_CPUID (cpuid.cpp).
 void setup_cpuid(int kvm_fd, int vcpu_fd);
-
-// Raises (level 1) or lowers (level 0) an irqchip input line.
-void set_irq_line(const Vm& vm, uint32_t irq, int level);
 
 }  // namespace kiln::vmm

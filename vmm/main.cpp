@@ -6,6 +6,7 @@
 #include "boot_setup.h"
 #include "cpu_state.h"
 #include "guest_memory.h"
+#include "ioapic.h"
 #include "kernel_image.h"
 #include "kvm_vm.h"
 #include "log.h"
@@ -50,8 +51,9 @@ int main(int argc, char** argv) {
     set_entry_state(vm, kernel);
 
     Uart16550 uart(STDERR_FILENO, opt.quiet_log);
+    Ioapic ioapic(vm.vm_fd);
     VirtioConsole console(STDOUT_FILENO);
-    VirtioMmio console_mmio(mem, vm, abi::kVirtioIrqBase, console);
+    VirtioMmio console_mmio(mem, ioapic, abi::kVirtioIrqBase, console);
     VirtioMmio* devices[kVirtioDevices] = {&console_mmio};
     Stats stats;
     if (opt.stats) stats.prepare(mem);
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
     install_seccomp();
     if (opt.debug_seccomp_violation) seccomp_violation();
 
-    Machine machine{vm, uart, devices, kVirtioDevices, {}};
+    Machine machine{vm, uart, ioapic, devices, kVirtioDevices, {}};
     int status = run_vcpu(machine);
     uart.flush();
     if (opt.stats) stats.print(mem, machine.counters);

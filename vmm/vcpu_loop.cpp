@@ -62,6 +62,14 @@ void handle_mmio(Machine& m, struct kvm_run* run) {
             return;
         }
     }
+    if (addr >= kIoapicBase && addr - kIoapicBase < kIoapicSize) {
+        if (run->mmio.is_write) {
+            m.ioapic.write(addr - kIoapicBase, run->mmio.data, len);
+        } else {
+            m.ioapic.read(addr - kIoapicBase, run->mmio.data, len);
+        }
+        return;
+    }
     ++m.counters.unknown_ports;
     if (!run->mmio.is_write) memset(run->mmio.data, 0xff, len);
 }
@@ -99,8 +107,12 @@ int run_vcpu(Machine& m) {
                 ++m.counters.mmio;
                 handle_mmio(m, run);
                 break;
+            case KVM_EXIT_IOAPIC_EOI:
+                // Only for level-triggered routes, which kiln-vmm does not install.
+                ++m.counters.other;
+                break;
             case KVM_EXIT_HLT:
-                // With the in-kernel irqchip KVM sleeps on HLT itself; an exit
+                // With KVM's local APIC, KVM sleeps on HLT itself; an exit
                 // means nothing can ever wake the vCPU.
                 ++m.counters.hlt;
                 return crash(m, "guest halted with nothing to wake it (hlt with interrupts "

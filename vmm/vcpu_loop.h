@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ioapic.h"
 #include "kvm_vm.h"
 #include "uart.h"
 #include "virtio_mmio.h"
@@ -23,6 +24,7 @@ struct ExitCounters {
 struct Machine {
     Vm& vm;
     Uart16550& uart;
+    Ioapic& ioapic;
     VirtioMmio* const* devices;  // slot i at kVirtioMmioBase + i * kVirtioMmioStride
     size_t device_count;
     ExitCounters counters;

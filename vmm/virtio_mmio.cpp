@@ -124,7 +124,7 @@ void VirtioMmio::write_reg(uint64_t offset, uint32_t v) {
         case virtio::kRegInterruptAck:
             interrupt_status_ &= ~v;
             if (interrupt_status_ == 0 && line_high_) {
-                set_irq_line(vm_, irq_, 0);
+                ioapic_.set_level(irq_, false);
                 line_high_ = false;
             }
             break;
@@ -156,7 +156,7 @@ void VirtioMmio::device_reset() {
     device_features_sel_ = driver_features_sel_ = queue_sel_ = 0;
     interrupt_status_ = 0;
     if (line_high_) {
-        set_irq_line(vm_, irq_, 0);
+        ioapic_.set_level(irq_, false);
         line_high_ = false;
     }
 }
@@ -175,11 +175,10 @@ void VirtioMmio::used_buffers(uint16_t q) {
 
 void VirtioMmio::raise(uint32_t bits) {
     interrupt_status_ |= bits;
-    // The line stays high until InterruptACK clears every bit, which serves
-    // level-triggered routing. A line that is still high is dropped and raised
-    // again, so that an edge-triggered pin sees a new edge for new work.
-    if (line_high_) set_irq_line(vm_, irq_, 0);
-    set_irq_line(vm_, irq_, 1);
+    // The line stays high until InterruptACK clears every bit (level
+    // semantics); each raise with new work delivers again, so an edge
+    // programmed pin never misses work that came in before the ACK.
+    ioapic_.set_level(irq_, true);
     line_high_ = true;
 }
 

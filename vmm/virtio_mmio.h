@@ -1,6 +1,6 @@
 // virtio-mmio transport, version 2 (virtio 1.2 §4.2.2): the register file of
 // one device slot, feature and status negotiation, queue set-up, and used
-// buffer interrupts on the device's irqchip line. Device models plug in
+// buffer interrupts on the device's I/O APIC pin. Device models plug in
 // through VirtioDevice.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 #include "guest_memory.h"
 #include "kiln/span.h"
-#include "kvm_vm.h"
+#include "ioapic.h"
 #include "virtqueue.h"
 
 namespace kiln::vmm {
@@ -35,8 +35,8 @@ class VirtioMmio {
 public:
     static constexpr uint16_t kMaxQueues = 2;
 
-    VirtioMmio(const GuestMemory& mem, const Vm& vm, uint32_t irq, VirtioDevice& dev)
-        : mem_(mem), vm_(vm), irq_(irq), dev_(dev) {}
+    VirtioMmio(const GuestMemory& mem, Ioapic& ioapic, uint32_t irq, VirtioDevice& dev)
+        : mem_(mem), ioapic_(ioapic), irq_(irq), dev_(dev) {}
 
     // A guest access at `offset` into the device's 4 KiB window.
     void read(uint64_t offset, uint8_t* data, uint32_t len);
@@ -58,7 +58,7 @@ private:
     Virtqueue* selected();
 
     const GuestMemory& mem_;
-    const Vm& vm_;
+    Ioapic& ioapic_;
     uint32_t irq_;
     VirtioDevice& dev_;
     Virtqueue queues_[kMaxQueues];
