@@ -18,7 +18,7 @@ void vline(const char* prefix, const char* fmt, va_list ap) {
     int m = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
     if (m < 0) m = 0;
     size_t len = n + (static_cast<size_t>(m) < sizeof(buf) - n - 1 ? m : sizeof(buf) - n - 2);
-    buf[len++] = '\n';
+    if (len == 0 || buf[len - 1] != '\n') buf[len++] = '\n';
     write_all(STDERR_FILENO, buf, len);
 }
 
