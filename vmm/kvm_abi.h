@@ -32,14 +32,6 @@ struct Msrs {
     struct kvm_msr_entry entries[N];
 };
 
-// struct kvm_coalesced_mmio_ring: two indices, then the entries at offset 8.
-struct CoalescedMmioRing {
-    uint32_t first;  // next entry for userspace to take
-    uint32_t last;   // next entry KVM fills
-    struct kvm_coalesced_mmio entries[];
-};
-static_assert(sizeof(struct kvm_coalesced_mmio) == 24 && sizeof(CoalescedMmioRing) == 8);
-
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 inline constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);

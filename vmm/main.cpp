@@ -55,7 +55,6 @@ int main(int argc, char** argv) {
     VirtioConsole console(STDOUT_FILENO);
     VirtioMmio console_mmio(mem, ioapic, abi::kVirtioIrqBase, console);
     VirtioMmio* devices[kVirtioDevices] = {&console_mmio};
-    enable_coalesced_mmio(vm, kVirtioDevices);
     Stats stats;
     if (opt.stats) stats.prepare(mem);
     // A reader that goes away must not kill the VM: writes fail with EPIPE

@@ -29,12 +29,11 @@ void Stats::print(const GuestMemory& mem, const ExitCounters& c) {
     char line[256];
     int len = snprintf(line, sizeof(line),
                        "kiln-vmm stats: exits=%llu io=%llu mmio=%llu hlt=%llu other=%llu "
-                       "vmm_rss_kib=%llu guest_touched_kib=%llu coalesced_writes=%llu\n",
+                       "vmm_rss_kib=%llu guest_touched_kib=%llu\n",
                        (unsigned long long)c.exits, (unsigned long long)c.io,
                        (unsigned long long)c.mmio, (unsigned long long)c.hlt,
                        (unsigned long long)c.other, (unsigned long long)(vmm_pages * page_kib),
-                       (unsigned long long)(guest_pages * page_kib),
-                       (unsigned long long)c.coalesced);
+                       (unsigned long long)(guest_pages * page_kib));
     write_all(STDERR_FILENO, line, len);
 }
 

@@ -8,10 +8,6 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
-
-#include "abi/virtio.h"
-#include "kvm_abi.h"
 
 namespace kiln::vmm {
 
@@ -49,55 +45,33 @@ int handle_io(Machine& m, const struct kvm_run* run) {
     return kRunning;
 }
 
-void handle_mmio(Machine& m, uint64_t addr, uint32_t len, bool is_write, uint8_t* data) {
-    len = len <= 8 ? len : 8;
+void handle_mmio(Machine& m, struct kvm_run* run) {
+    uint64_t addr = run->mmio.phys_addr;
+    uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
     uint64_t end = abi::kVirtioMmioBase + m.device_count * abi::kVirtioMmioStride;
     if (addr >= abi::kVirtioMmioBase && addr < end) {
         uint64_t off = addr - abi::kVirtioMmioBase;
         VirtioMmio* dev = m.devices[off / abi::kVirtioMmioStride];
         off %= abi::kVirtioMmioStride;
         if (off + len <= abi::kVirtioMmioStride) {
-            if (is_write) {
-                dev->write(off, data, len);
+            if (run->mmio.is_write) {
+                dev->write(off, run->mmio.data, len);
             } else {
-                dev->read(off, data, len);
+                dev->read(off, run->mmio.data, len);
             }
             return;
         }
     }
     if (addr >= kIoapicBase && addr - kIoapicBase < kIoapicSize) {
-        if (is_write) {
-            m.ioapic.write(addr - kIoapicBase, data, len);
+        if (run->mmio.is_write) {
+            m.ioapic.write(addr - kIoapicBase, run->mmio.data, len);
         } else {
-            m.ioapic.read(addr - kIoapicBase, data, len);
+            m.ioapic.read(addr - kIoapicBase, run->mmio.data, len);
         }
         return;
     }
     ++m.counters.unknown_ports;
-    if (!is_write) memset(data, 0xff, len);
-}
-
-kvm::CoalescedMmioRing* coalesced_ring = nullptr;
-
-// Applies the writes KVM queued since the last exit, oldest first.
-void drain_coalesced(Machine& m) {
-    kvm::CoalescedMmioRing* ring = coalesced_ring;
-    if (ring == nullptr) return;
-    const uint32_t max = static_cast<uint32_t>(
-        (sysconf(_SC_PAGESIZE) - sizeof(*ring)) / sizeof(ring->entries[0]));
-    // The ring is written only by this vCPU inside KVM_RUN, so after an exit
-    // it holds still; the acquire pairs with KVM's update of `last`.
-    const uint32_t last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
-    uint32_t first = ring->first;
-    while (first != last) {
-        // SAFETY: indices are taken modulo the ring size; the entry is a copy
-        // of a guest write, bounds-checked by handle_mmio like any other.
-        struct kvm_coalesced_mmio e = ring->entries[first % max];
-        handle_mmio(m, e.phys_addr, e.len, true, e.data);
-        ++m.counters.coalesced;
-        first = (first + 1) % max;
-    }
-    __atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+    if (!run->mmio.is_write) memset(run->mmio.data, 0xff, len);
 }
 
 int crash(Machine& m, const char* fmt, unsigned long long a = 0, unsigned long long b = 0) {
@@ -109,31 +83,11 @@ int crash(Machine& m, const char* fmt, unsigned long long a = 0, unsigned long l
 
 }  // namespace
 
-void enable_coalesced_mmio(const Vm& vm, size_t device_count) {
-    if (ioctl(vm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO) <= 0) return;
-    for (size_t i = 0; i < device_count; ++i) {
-        const uint64_t base = abi::kVirtioMmioBase + i * abi::kVirtioMmioStride;
-        const uint64_t notify = base + virtio::kRegQueueNotify;
-        struct kvm_coalesced_mmio_zone zones[2] = {};
-        zones[0].addr = base;
-        zones[0].size = static_cast<uint32_t>(notify - base);
-        zones[1].addr = notify + 4;
-        zones[1].size = static_cast<uint32_t>(base + abi::kVirtioMmioStride - notify - 4);
-        for (auto& z : zones) {
-            if (ioctl(vm.vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) != 0) return;  // exits work too
-        }
-    }
-    const long page = sysconf(_SC_PAGESIZE);
-    coalesced_ring = reinterpret_cast<kvm::CoalescedMmioRing*>(
-        reinterpret_cast<uint8_t*>(vm.run) + KVM_COALESCED_MMIO_PAGE_OFFSET * page);
-}
-
 int run_vcpu(Machine& m) {
     struct kvm_run* run = m.vm.run;
     for (;;) {
         int rc = ioctl(m.vm.vcpu_fd, KVM_RUN, 0);
         ++m.counters.exits;
-        drain_coalesced(m);
         if (rc != 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 ++m.counters.other;
@@ -151,8 +105,7 @@ int run_vcpu(Machine& m) {
             }
             case KVM_EXIT_MMIO:
                 ++m.counters.mmio;
-                handle_mmio(m, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write,
-                            run->mmio.data);
+                handle_mmio(m, run);
                 break;
             case KVM_EXIT_IOAPIC_EOI:
                 // Only for level-triggered routes, which kiln-vmm does not install.

@@ -19,7 +19,6 @@ struct ExitCounters {
     uint64_t hlt = 0;            // KVM_EXIT_HLT
     uint64_t other = 0;          // everything else (including EINTR)
     uint64_t unknown_ports = 0;  // I/O or MMIO accesses nothing claims (subset of io/mmio)
-    uint64_t coalesced = 0;      // MMIO writes KVM queued without an exit
 };
 
 struct Machine {
@@ -30,13 +29,6 @@ struct Machine {
     size_t device_count;
     ExitCounters counters;
 };
-
-// Lets KVM queue the guest's writes to the virtio registers (all but
-// QueueNotify, which must reach the device at once) in the coalesced-MMIO
-// ring instead of exiting for each: a driver's set-up then costs exits only
-// for its register reads. The ring is drained, in order, before every exit
-// is handled, so a read or a notify always sees the writes before it.
-void enable_coalesced_mmio(const Vm& vm, size_t device_count);
 
 // Runs vCPU 0 until the guest ends; returns kiln-vmm's exit status (the
 // exit-port value, or kStatusGuestCrashed with a report on stderr).
