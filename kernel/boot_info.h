@@ -21,6 +21,7 @@ struct BootInfo {
     char cmdline[abi::kCmdlineMax] = {};
     MemRange initrd = {0, 0};
     uint64_t start_info_pa = 0;
+    uint64_t flags = 0;  // abi::kBootFlag*
     bool pvm = false;
 };
 

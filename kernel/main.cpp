@@ -38,6 +38,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
         arch::shutdown(abi::kStatusKernelPanic);
     }
     boot_info.pvm = arch::pvm();
+    boot_info.flags = flags;
     set_log_level(boot_info.cmdline);
     klog::info("kiln: booting (%s), cmdline \"%s\"", arch::pvm() ? "kvm-pvm native" : "x86",
                boot_info.cmdline);

@@ -4,6 +4,7 @@
 // seccomp, then run the vCPU until the guest ends.
 #include "abi/boot.h"
 #include "boot_setup.h"
+#include "console_port.h"
 #include "cpu_state.h"
 #include "guest_memory.h"
 #include "ioapic.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
 
     Uart16550 uart(STDERR_FILENO, opt.quiet_log);
     Ioapic ioapic(vm.vm_fd);
+    ConsolePort console_port(mem, STDOUT_FILENO, STDERR_FILENO);
     VirtioConsole console(STDOUT_FILENO);
     VirtioMmio console_mmio(mem, ioapic, abi::kVirtioIrqBase, console);
     VirtioMmio* devices[kVirtioDevices] = {&console_mmio};
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     install_seccomp();
     if (opt.debug_seccomp_violation) seccomp_violation();
 
-    Machine machine{vm, uart, ioapic, devices, kVirtioDevices, {}};
+    Machine machine{vm, uart, console_port, ioapic, devices, kVirtioDevices, {}};
     int status = run_vcpu(machine);
     uart.flush();
     if (opt.stats) stats.print(mem, machine.counters);

@@ -30,6 +30,12 @@ int handle_io(Machine& m, const struct kvm_run* run) {
         memcpy(&v, data, size <= 4 ? size : 4);
         return static_cast<int>(v & 0xff);
     }
+    if (port == abi::kPortConsole && out && size == 4 && run->io.count == 1) {
+        uint32_t gpa = 0;
+        memcpy(&gpa, data, 4);
+        m.console_port.write(gpa);
+        return kRunning;
+    }
     bool uart = port >= abi::kPortCom1 && port < abi::kPortCom1 + 8;
     if (!uart) ++m.counters.unknown_ports;  // port 0x80 delays and the like
     for (uint32_t i = 0; i < run->io.count; ++i, data += size) {

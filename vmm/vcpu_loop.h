@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "console_port.h"
 #include "ioapic.h"
 #include "kvm_vm.h"
 #include "uart.h"
@@ -24,6 +25,7 @@ struct ExitCounters {
 struct Machine {
     Vm& vm;
     Uart16550& uart;
+    ConsolePort& console_port;
     Ioapic& ioapic;
     VirtioMmio* const* devices;  // slot i at kVirtioMmioBase + i * kVirtioMmioStride
     size_t device_count;

@@ -93,6 +93,14 @@ TEST_P(BootTest, HelloPrintsOnTheConsoleAndExitsZero) {
     EXPECT_EQ(b.log.find("panic"), std::string::npos) << describe(b);
 }
 
+// Under kiln-vmm the console port is the default; the virtio-console
+// driver must work there too (QEMU always uses it).
+TEST_P(BootTest, HelloThroughVirtioConsole) {
+    Boot b = boot("kiln.console=virtio");
+    EXPECT_EQ(b.status, 0) << describe(b);
+    EXPECT_EQ(b.console, "Hello from the kiln kernel!\n") << describe(b);
+}
+
 TEST_P(BootTest, ExitStatusReachesTheHost) {
     Boot b = boot("exit=42");
     EXPECT_EQ(b.status, 42) << describe(b);

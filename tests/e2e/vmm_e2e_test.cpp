@@ -263,6 +263,14 @@ TEST(VmmGuest, VirtioConsoleGoesToStdout) {
     EXPECT_EQ(r.err, "");
 }
 
+TEST(VmmGuest, ConsolePortWritesStreamsAndRefusesBadRequests) {
+    REQUIRE_KVM();
+    RunResult r = run_vmm({KILN_GUEST_console_port});
+    EXPECT_EQ(r.status, 42) << r.err;
+    EXPECT_EQ(r.out, "port to stdout\n");
+    EXPECT_EQ(r.err, "port to stderr\n");
+}
+
 TEST(VmmGuest, HostileChainsSetNeedsReset) {
     REQUIRE_KVM();
     RunResult r = run_vmm({KILN_GUEST_console_hostile});

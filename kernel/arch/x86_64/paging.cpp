@@ -28,6 +28,15 @@ uint64_t virt_to_phys_image(const void* va) {
     return reinterpret_cast<uint64_t>(va) - abi::kKernelVirtBase;
 }
 
+uint64_t kernel_virt_to_phys(const void* p) {
+    const uint64_t va = reinterpret_cast<uint64_t>(p);
+    if (va >= abi::kKernelVirtBase) return va - abi::kKernelVirtBase;
+    if (phys_offset == kDirectMapBase && va >= kDirectMapBase && va < kMmioWindowBase) {
+        return va - kDirectMapBase;
+    }
+    return ~0ull;
+}
+
 AddressSpace& kernel_address_space() { return kernel_as; }
 
 Result<void> AddressSpace::create(TablePageAlloc alloc) {

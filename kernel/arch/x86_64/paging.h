@@ -47,6 +47,9 @@ private:
 // switch_to(), the direct map afterwards.
 void* phys_to_virt(uint64_t pa);
 uint64_t virt_to_phys_image(const void* kernel_image_va);
+// The physical address of a kernel-image or direct-map address, or ~0 for
+// any other address. Both regions are physically contiguous.
+uint64_t kernel_virt_to_phys(const void* va);
 
 // Loads the address space and moves phys_to_virt to the direct map.
 void switch_to(AddressSpace& as);

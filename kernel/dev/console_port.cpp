@@ -1,0 +1,41 @@
+#include "dev/console_port.h"
+
+#include "abi/boot.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+
+namespace kiln::dev {
+namespace {
+
+abi::ConsoleWrite request;
+// For bytes at an address the monitor cannot be told about (none yet; user
+// memory later), copied in chunks.
+char bounce[2048];
+
+bool submit(int stream, uint64_t phys, size_t n) {
+    request.stream = uint32_t(stream);
+    request.len = uint32_t(n);
+    request.buf = phys;
+    request.result = 0;
+    arch::cpu::barrier();
+    arch::cpu::outl(abi::kPortConsole, uint32_t(arch::virt_to_phys_image(&request)));
+    arch::cpu::barrier();
+    return request.result == int64_t(n);
+}
+
+}  // namespace
+
+bool console_port_write(int stream, const char* s, size_t n) {
+    uint64_t phys = arch::kernel_virt_to_phys(s);
+    if (phys != ~0ull && n <= 0xffffffffu) return submit(stream, phys, n);
+    while (n > 0) {
+        size_t len = n < sizeof(bounce) ? n : sizeof(bounce);
+        for (size_t i = 0; i < len; i++) bounce[i] = s[i];
+        if (!submit(stream, arch::virt_to_phys_image(bounce), len)) return false;
+        s += len;
+        n -= len;
+    }
+    return true;
+}
+
+}  // namespace kiln::dev

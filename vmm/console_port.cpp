@@ -1,0 +1,31 @@
+#include "console_port.h"
+
+#include "abi/boot.h"
+#include "log.h"
+
+#include <errno.h>
+
+namespace kiln::vmm {
+
+void ConsolePort::write(uint32_t request_gpa) {
+    auto req = mem_.object<abi::ConsoleWrite>(request_gpa);
+    if (!req.ok()) return;  // nowhere to put an answer
+    abi::ConsoleWrite* r = *req;
+    // Read the guest's fields once: it may change them while we work.
+    const uint32_t stream = r->stream, len = r->len;
+    const uint64_t buf = r->buf;
+    if (stream != 1 && stream != 2) {
+        r->result = -EINVAL;
+        return;
+    }
+    auto bytes = mem_.span(buf, len);
+    if (!bytes.ok()) {
+        r->result = -EFAULT;
+        return;
+    }
+    // A closed or full pipe loses the output, not the VM.
+    bool ok = write_all(stream == 1 ? out_fd_ : err_fd_, bytes->data(), len);
+    r->result = ok ? static_cast<int64_t>(len) : -EIO;
+}
+
+}  // namespace kiln::vmm
