@@ -140,6 +140,23 @@ TEST_P(BootTest, StackOverflowHitsTheGuardPage) {
     EXPECT_NE(b.log.find("crash_stack_overflow("), std::string::npos) << describe(b);
 }
 
+// q35: a PC with firmware and no virtio-mmio, so program output falls back
+// to the UART. TCG only: under kvm-pvm the firmware's real-mode code is
+// emulated and takes seconds.
+TEST(QemuQ35, HelloBootsThroughFirmwareAndPvh) {
+    if (!kiln::test::have_program("qemu-system-x86_64")) {
+        GTEST_SKIP() << "SKIPPED: qemu-system-x86_64 not installed (scripts/setup installs it)";
+    }
+    RunResult r = kiln::test::run(
+        {"qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults",
+         "-no-user-config", "-display", "none", "-monitor", "none", "-no-reboot", "-kernel",
+         KILN_KERNEL_PATH, "-append", "hello", "-serial", "stdio", "-device",
+         "isa-debug-exit,iobase=0xf4,iosize=4"},
+        {.timeout_s = 120});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;  // (0 << 1) | 1
+    EXPECT_EQ(r.out, "Hello from the kiln kernel!\n") << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Monitors, BootTest,
                          ::testing::Values(Monitor::kKilnVmm, Monitor::kQemuKvm, Monitor::kQemuTcg),
                          [](const auto& info) { return monitor_name(info.param); });
