@@ -52,6 +52,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
         dup2(err, 2);
         setpgid(0, 0);  // its own group, so a timeout ends it and its children
         for (auto& [k, v] : opts.env) setenv(k.c_str(), v.c_str(), 1);
+        if (opts.as_nobody && geteuid() == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0) _exit(126);
+        }
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);

@@ -19,6 +19,7 @@ struct RunResult {
 
 struct RunOptions {
     std::vector<std::pair<std::string, std::string>> env;  // added to the environment
+    bool as_nobody = false;  // drop root (uid/gid 65534) before exec, for permission tests
     int timeout_s = 60;
     std::string stdin_path = "/dev/null";
 };

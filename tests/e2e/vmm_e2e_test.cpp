@@ -17,32 +17,23 @@
 #include <string>
 #include <vector>
 
+#include "process.h"
+
 namespace {
 
 constexpr int kStatusGuestCrashed = 114;
 constexpr int kStatusMonitorError = 125;
 
-struct RunResult {
-    int status = -1;  // exit status, or -1 when killed by a signal
-    int signal = 0;
-    std::string out;
-    std::string err;
-};
+using kiln::test::RunResult;
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+std::string slurp(const std::string& path) { return kiln::test::read_file(path); }
 
+// The scratch directory must be reachable by `nobody` for the permission test.
 std::string temp_dir() {
     static std::string dir = [] {
-        char tmpl[] = "/tmp/kiln-vmm-e2e-XXXXXX";
-        const char* d = mkdtemp(tmpl);
-        if (d == nullptr) abort();
-        chmod(d, 0755);
-        return std::string(d);
+        std::string d = kiln::test::scratch_dir();
+        chmod(d.c_str(), 0755);
+        return d;
     }();
     return dir;
 }
@@ -55,51 +46,15 @@ std::string write_file(const std::string& name, const std::string& data, mode_t 
     return path;
 }
 
-struct RunOptions {
-    std::vector<std::pair<std::string, std::string>> env;
-    bool as_nobody = false;  // drop root before exec (for permission tests)
-};
-
-RunResult run_vmm(const std::vector<std::string>& args, const RunOptions& opts = {}) {
-    static int counter = 0;
-    std::string base = temp_dir() + "/run" + std::to_string(counter++);
-    std::string out_path = base + ".out", err_path = base + ".err";
-    pid_t pid = fork();
-    if (pid == 0) {
-        int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        dup2(out, 1);
-        dup2(err, 2);
-        for (auto& [k, v] : opts.env) setenv(k.c_str(), v.c_str(), 1);
-        if (opts.as_nobody && geteuid() == 0) {
-            if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
-        }
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(KILN_VMM_PATH));
-        for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(KILN_VMM_PATH, argv.data());
-        _exit(98);
-    }
-    int ws = 0;
-    waitpid(pid, &ws, 0);
-    RunResult r;
-    if (WIFEXITED(ws)) r.status = WEXITSTATUS(ws);
-    if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    return r;
+RunResult run_vmm(const std::vector<std::string>& args, const kiln::test::RunOptions& opts = {}) {
+    std::vector<std::string> argv = {KILN_VMM_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return kiln::test::run(argv, opts);
 }
 
-bool have_kvm() {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) return false;
-    close(fd);
-    return true;
-}
-
-#define REQUIRE_KVM() \
-    if (!have_kvm()) GTEST_SKIP() << "/dev/kvm is not available (missing or no permission)"
+#define REQUIRE_KVM()                                                        \
+    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
+    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
 
 // Expects a monitor error: status 125 and every fragment in the message.
 void expect_error(const RunResult& r, std::initializer_list<const char*> fragments) {
