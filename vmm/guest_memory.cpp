@@ -12,7 +12,7 @@ Result<GuestMemory> GuestMemory::create(uint64_t size) {
     // bss and every table the monitor builds start out zeroed for free.
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return Error(Errno{ENOMEM});
+    if (p == MAP_FAILED) return Error(Errno::kENOMEM);
     GuestMemory m;
     m.size_ = size;
     uint8_t* host = static_cast<uint8_t*>(p);
@@ -35,7 +35,7 @@ Result<Span<uint8_t>> GuestMemory::span(uint64_t gpa, uint64_t len) const {
         if (off > r.size || len > r.size - off) continue;
         return Span<uint8_t>(r.host + off, len);
     }
-    return Error(Errno{EFAULT});
+    return Error(Errno::kEFAULT);
 }
 
 uint64_t GuestMemory::resident_pages(uint8_t* scratch) const {

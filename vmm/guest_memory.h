@@ -37,7 +37,7 @@ public:
     // A pointer to a T at gpa, which must be aligned to alignof(T).
     template <typename T>
     Result<T*> object(uint64_t gpa) const {
-        if (gpa % alignof(T) != 0) return Error(Errno{14});  // EFAULT
+        if (gpa % alignof(T) != 0) return Error(Errno::kEFAULT);
         Span<uint8_t> s = TRY(span(gpa, sizeof(T)));
         // SAFETY: s is inside guest RAM, aligned for T and sizeof(T) long; T
         // is a plain struct of fixed-width fields that any bytes are valid for.

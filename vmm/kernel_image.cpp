@@ -75,11 +75,11 @@ KernelImage open_kernel(const char* path) {
     if (kiln_note.ok() && kiln_note->desc.size() == 8) {
         img.kind = EntryKind::kLong64;
         img.entry = read_le(kiln_note->desc, 8);
-    } else if (!kiln_note.ok() && static_cast<int>(kiln_note.error()) != ENOENT) {
+    } else if (!kiln_note.ok() && kiln_note.error() != Errno::kENOENT) {
         fatal(bad_notes, path);
     } else {
         auto xen_note = img.elf.find_note("Xen", abi::kXenNotePhys32Entry);
-        if (!xen_note.ok() && static_cast<int>(xen_note.error()) != ENOENT) fatal(bad_notes, path);
+        if (!xen_note.ok() && xen_note.error() != Errno::kENOENT) fatal(bad_notes, path);
         if (!xen_note.ok() || xen_note->desc.size() < 4) {
             fatal("kernel '%s' has no usable entry point: it needs a \"Kiln\" note (type 1, "
                   "64-bit entry) or a Xen PVH note (XEN_ELFNOTE_PHYS32_ENTRY)",

@@ -15,10 +15,10 @@ T load_acquire(const T* p) {
 
 Result<void> Virtqueue::activate(const GuestMemory& mem, bool event_idx) {
     if (size == 0 || size > kQueueSizeMax || (size & (size - 1)) != 0) {
-        return Error(Errno{EINVAL});
+        return Error(Errno::kEINVAL);
     }
     if (desc_gpa % 16 != 0 || avail_gpa % 2 != 0 || used_gpa % 4 != 0) {
-        return Error(Errno{EINVAL});
+        return Error(Errno::kEINVAL);
     }
     // The event fields sit right after each ring; check them in even when
     // EVENT_IDX is off, a driver must allocate them either way (§2.7).
@@ -47,27 +47,27 @@ Result<bool> Virtqueue::pop(const GuestMemory& mem, DescChain* out) {
     uint16_t avail_idx = load_acquire(&avail_->idx);
     if (avail_idx == last_avail_) return false;
     // The driver can be at most `size` buffers ahead (§2.7.13).
-    if (static_cast<uint16_t>(avail_idx - last_avail_) > size) return Error(Errno{EINVAL});
+    if (static_cast<uint16_t>(avail_idx - last_avail_) > size) return Error(Errno::kEINVAL);
     uint16_t head = avail_ring_[last_avail_ % size];
-    if (head >= size) return Error(Errno{EINVAL});
+    if (head >= size) return Error(Errno::kEINVAL);
 
     out->head = head;
     out->count = 0;
     uint16_t i = head;
     bool seen_writable = false;
     for (;;) {
-        if (out->count >= size) return Error(Errno{ELOOP});  // a loop in `next`
+        if (out->count >= size) return Error(Errno::kELOOP);  // a loop in `next`
         // One read of the descriptor: the checks below hold for the copy.
         virtio::Desc d = desc_[i];
-        if (d.flags & virtio::kDescIndirect) return Error(Errno{EINVAL});  // not offered
+        if (d.flags & virtio::kDescIndirect) return Error(Errno::kEINVAL);  // not offered
         bool writable = (d.flags & virtio::kDescWrite) != 0;
         // §2.7.4.2: device-writable descriptors come after device-readable ones.
-        if (seen_writable && !writable) return Error(Errno{EINVAL});
+        if (seen_writable && !writable) return Error(Errno::kEINVAL);
         seen_writable |= writable;
         Span<uint8_t> buf = TRY(mem.span(d.addr, d.len));
         out->bufs[out->count++] = ChainBuffer{buf.data(), d.len, writable};
         if (!(d.flags & virtio::kDescNext)) break;
-        if (d.next >= size) return Error(Errno{EINVAL});
+        if (d.next >= size) return Error(Errno::kEINVAL);
         i = d.next;
     }
     ++last_avail_;

@@ -29,7 +29,7 @@ Result<void> VirtioMmio::find(const char* cmdline, uint32_t device_id) {
         return {};
     }
     regs_ = nullptr;
-    return Error(Errno::ENODEV);
+    return Error(Errno::kENODEV);
 }
 
 void VirtioMmio::fail() {
@@ -50,7 +50,7 @@ Result<uint64_t> VirtioMmio::negotiate(uint64_t wanted) {
     }
     if (!(offered & virtio::kFeatureVersion1)) {
         fail();
-        return Error(Errno::ENODEV);
+        return Error(Errno::kENODEV);
     }
     const uint64_t accepted = (wanted & offered) | virtio::kFeatureVersion1;
     write(virtio::kRegDriverFeaturesSel, 1);
@@ -63,7 +63,7 @@ Result<uint64_t> VirtioMmio::negotiate(uint64_t wanted) {
     write(virtio::kRegStatus, status_);
     if (!(read(virtio::kRegStatus) & virtio::kStatusFeaturesOk)) {
         fail();
-        return Error(Errno::ENODEV);
+        return Error(Errno::kENODEV);
     }
     return accepted;
 }
@@ -71,7 +71,7 @@ Result<uint64_t> VirtioMmio::negotiate(uint64_t wanted) {
 Result<void> VirtioMmio::setup_queue(uint32_t index, Virtqueue& q, uint16_t max_size) {
     write(virtio::kRegQueueSel, index);
     uint32_t max = read(virtio::kRegQueueNumMax);
-    if (max == 0) return Error(Errno::ENODEV);
+    if (max == 0) return Error(Errno::kENODEV);
     uint16_t size = max_size;
     while (size > max) size = uint16_t(size / 2);
     TRY(q.init(size));

@@ -21,7 +21,7 @@ virtio::UsedElem* Virtqueue::used_ring() const {
 }
 
 Result<void> Virtqueue::init(uint16_t size) {
-    if (size == 0 || size > kMaxSize || (size & (size - 1))) return Error(Errno::EINVAL);
+    if (size == 0 || size > kMaxSize || (size & (size - 1))) return Error(Errno::kEINVAL);
     // Descriptors (16-byte aligned), then the driver ring (2), then the
     // device ring (4): §2.7's alignment rules; 128 entries fit two pages.
     avail_off_ = uint32_t(virtio::desc_table_size(size));
@@ -41,7 +41,7 @@ Result<void> Virtqueue::init(uint16_t size) {
 }
 
 Result<uint16_t> Virtqueue::add(const BufferRef* bufs, size_t n) {
-    if (n == 0 || n > free_count_) return Error(Errno::EAGAIN);
+    if (n == 0 || n > free_count_) return Error(Errno::kEAGAIN);
     uint16_t head = free_head_;
     uint16_t id = head;
     for (size_t i = 0; i < n; i++) {

@@ -52,7 +52,7 @@ uint64_t low_mask(size_t bits) {
 
 Result<void> FrameAllocator::init(Span<const PhysRange> ram, Span<const PhysRange> reserved,
                                   uint64_t direct_map_offset) {
-    if (ready_) return Error(Errno::EINVAL);
+    if (ready_) return Error(Errno::kEINVAL);
 
     // Usable pieces: RAM trimmed to whole frames above 1 MiB, minus every
     // reserved range widened to whole frames.
@@ -95,7 +95,7 @@ Result<void> FrameAllocator::init(Span<const PhysRange> ram, Span<const PhysRang
             if (rend < end) pieces.add(rend, end);
         }
     }
-    if (pieces.overflow) return Error(Errno::EINVAL);
+    if (pieces.overflow) return Error(Errno::kEINVAL);
 
     uint64_t lo = UINT64_MAX;
     uint64_t hi = 0;
@@ -107,14 +107,14 @@ Result<void> FrameAllocator::init(Span<const PhysRange> ram, Span<const PhysRang
         if (p.base + p.size > hi) hi = p.base + p.size;
         if (largest == pieces.n || p.size > pieces.r[largest].size) largest = i;
     }
-    if (largest == pieces.n) return Error(Errno::ENOMEM);
+    if (largest == pieces.n) return Error(Errno::kENOMEM);
 
     size_t nbits = static_cast<size_t>((hi - lo) >> kPageShift);
     size_t words = (nbits + kWordBits - 1) / kWordBits;
     uint64_t bytes = 2 * words * sizeof(uint64_t);
     size_t bitmap_pages = static_cast<size_t>(align_up(bytes) >> kPageShift);
     PhysRange& home = pieces.r[largest];
-    if ((home.size >> kPageShift) <= bitmap_pages) return Error(Errno::ENOMEM);
+    if ((home.size >> kPageShift) <= bitmap_pages) return Error(Errno::kENOMEM);
 
     bitmap_paddr_ = home.base;
     bitmap_pages_ = bitmap_pages;
@@ -218,16 +218,16 @@ void FrameAllocator::set_range(uint64_t* map, size_t from, size_t n, bool value)
 
 Result<uint64_t> FrameAllocator::alloc(size_t pages, size_t align_pages) {
     if (pages == 0 || align_pages == 0 || (align_pages & (align_pages - 1)) != 0) {
-        return Error(Errno::EINVAL);
+        return Error(Errno::kEINVAL);
     }
-    if (!ready_ || pages > free_pages_) return Error(Errno::ENOMEM);
+    if (!ready_ || pages > free_pages_) return Error(Errno::kENOMEM);
     size_t i = find_run(cursor_, nbits_, pages, align_pages);
     if (i == SIZE_MAX && cursor_ > 0) {
         // Wrap around; a run may start before the cursor and end past it.
         size_t limit = cursor_ + pages - 1;
         i = find_run(0, limit < nbits_ ? limit : nbits_, pages, align_pages);
     }
-    if (i == SIZE_MAX) return Error(Errno::ENOMEM);
+    if (i == SIZE_MAX) return Error(Errno::kENOMEM);
     set_range(used_, i, pages, true);
     free_pages_ -= pages;
     cursor_ = i + pages < nbits_ ? i + pages : 0;
@@ -235,16 +235,16 @@ Result<uint64_t> FrameAllocator::alloc(size_t pages, size_t align_pages) {
 }
 
 Result<void> FrameAllocator::free(uint64_t paddr, size_t pages) {
-    if (!ready_ || pages == 0 || (paddr & (kPageSize - 1)) != 0) return Error(Errno::EINVAL);
+    if (!ready_ || pages == 0 || (paddr & (kPageSize - 1)) != 0) return Error(Errno::kEINVAL);
     uint64_t pfn = paddr >> kPageShift;
     if (pfn < first_pfn_ || pfn - first_pfn_ >= nbits_ || pages > nbits_ - (pfn - first_pfn_)) {
-        return Error(Errno::EINVAL);
+        return Error(Errno::kEINVAL);
     }
     size_t i = static_cast<size_t>(pfn - first_pfn_);
     // Every frame must be ours and in use; otherwise this is a double free or
     // a stray address, and nothing changes.
     if (!range_all(owned_, i, pages, true) || !range_all(used_, i, pages, true)) {
-        return Error(Errno::EINVAL);
+        return Error(Errno::kEINVAL);
     }
     set_range(used_, i, pages, false);
     free_pages_ += pages;

@@ -173,7 +173,7 @@ Result<void> Heap::free(void* p) {
         auto* hdr = reinterpret_cast<LargeHeader*>(h);
         if (hdr->data != p) {
             ++stats_.invalid_frees;
-            return Error(Errno::EINVAL);
+            return Error(Errno::kEINVAL);
         }
         void* block = hdr->block;
         size_t pages = hdr->pages;
@@ -185,7 +185,7 @@ Result<void> Heap::free(void* p) {
         return {};
     }
     ++stats_.invalid_frees;
-    return Error(Errno::EINVAL);
+    return Error(Errno::kEINVAL);
 }
 
 Result<void> Heap::free_small(Slab* slab, void* p) {
@@ -194,13 +194,13 @@ Result<void> Heap::free_small(Slab* slab, void* p) {
     size_t n = objects_per_slab(slab->cls);
     if (reinterpret_cast<uintptr_t>(p) < slab->objects() || off % size != 0 || off / size >= n) {
         ++stats_.invalid_frees;
-        return Error(Errno::EINVAL);
+        return Error(Errno::kEINVAL);
     }
     size_t idx = off / size;
     uint64_t bit = 1ull << (idx % 64);
     if ((slab->free_bits[idx / 64] & bit) != 0) {
         ++stats_.invalid_frees;  // double free
-        return Error(Errno::EINVAL);
+        return Error(Errno::kEINVAL);
     }
     slab->free_bits[idx / 64] |= bit;
     --stats_.live_allocations;

@@ -104,7 +104,7 @@ Result<void> init_memory(const BootInfo& boot) {
     early_limit = img_end + 96 * kPageSize;
     if (boot.initrd.size && overlaps(img_end, early_limit - img_end, boot.initrd.addr, boot.initrd.size)) {
         klog::error("kiln: the initrd overlaps the kernel's early memory");
-        return Error(Errno::ENOMEM);
+        return Error(Errno::kENOMEM);
     }
 
     arch::AddressSpace& as = arch::kernel_address_space();

@@ -45,10 +45,10 @@ Result<uint64_t> parse_number_prefix(Span<const char> text, size_t* used) {
     for (; i < text.size(); ++i) {
         int d = digit_value(text[i]);
         if (d < 0 || static_cast<unsigned>(d) >= base) break;
-        if (v > (UINT64_MAX - static_cast<unsigned>(d)) / base) return Error(Errno::ERANGE);
+        if (v > (UINT64_MAX - static_cast<unsigned>(d)) / base) return Error(Errno::kERANGE);
         v = v * base + static_cast<unsigned>(d);
     }
-    if (i == first) return Error(Errno::EINVAL);
+    if (i == first) return Error(Errno::kEINVAL);
     *used = i;
     return v;
 }
@@ -67,7 +67,7 @@ bool split(Span<const char> text, char sep, Span<const char>* head, Span<const c
 
 Result<uint32_t> parse_u32(Span<const char> text) {
     uint64_t v = TRY(parse_u64(text));
-    if (v > UINT32_MAX) return Error(Errno::ERANGE);
+    if (v > UINT32_MAX) return Error(Errno::kERANGE);
     return static_cast<uint32_t>(v);
 }
 
@@ -145,7 +145,7 @@ bool cmdline_flag(const char* cmdline, const char* key) {
 Result<uint64_t> parse_u64(Span<const char> text) {
     size_t used = 0;
     uint64_t v = TRY(parse_number_prefix(text, &used));
-    if (used != text.size()) return Error(Errno::EINVAL);
+    if (used != text.size()) return Error(Errno::kEINVAL);
     return v;
 }
 
@@ -154,7 +154,7 @@ Result<uint64_t> parse_size(Span<const char> text) {
     uint64_t v = TRY(parse_number_prefix(text, &used));
     if (used == text.size()) return v;
     // In hex, a trailing 'e' or 'E' was already taken as a digit; 0x1E is 30.
-    if (used + 1 != text.size()) return Error(Errno::EINVAL);
+    if (used + 1 != text.size()) return Error(Errno::kEINVAL);
     unsigned shift;
     switch (lower(text[used])) {
         case 'k':
@@ -176,19 +176,19 @@ Result<uint64_t> parse_size(Span<const char> text) {
             shift = 60;
             break;
         default:
-            return Error(Errno::EINVAL);
+            return Error(Errno::kEINVAL);
     }
-    if (v > (UINT64_MAX >> shift)) return Error(Errno::ERANGE);
+    if (v > (UINT64_MAX >> shift)) return Error(Errno::kERANGE);
     return v << shift;
 }
 
 Result<VirtioMmioDevice> parse_virtio_mmio(Span<const char> value) {
     Span<const char> size_text;
     Span<const char> rest;
-    if (!split(value, '@', &size_text, &rest)) return Error(Errno::EINVAL);
+    if (!split(value, '@', &size_text, &rest)) return Error(Errno::kEINVAL);
     Span<const char> base_text;
     Span<const char> irq_text;
-    if (!split(rest, ':', &base_text, &irq_text)) return Error(Errno::EINVAL);
+    if (!split(rest, ':', &base_text, &irq_text)) return Error(Errno::kEINVAL);
     Span<const char> id_text;
     bool has_id = split(irq_text, ':', &irq_text, &id_text);
 
@@ -198,9 +198,9 @@ Result<VirtioMmioDevice> parse_virtio_mmio(Span<const char> value) {
     dev.irq = TRY(parse_u32(irq_text));
     dev.has_id = has_id;
     if (has_id) dev.id = TRY(parse_u32(id_text));
-    if (dev.size == 0) return Error(Errno::EINVAL);
+    if (dev.size == 0) return Error(Errno::kEINVAL);
     // The window may end exactly at 2^64, but not past it.
-    if (dev.size - 1 > UINT64_MAX - dev.base) return Error(Errno::ERANGE);
+    if (dev.size - 1 > UINT64_MAX - dev.base) return Error(Errno::kERANGE);
     return dev;
 }
 

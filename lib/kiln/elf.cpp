@@ -50,17 +50,17 @@ bool Note::name_is(const char* n) const {
 Result<bool> NoteReader::next(Note* out) {
     if (rest_.empty()) return false;
     // Nhdr: namesz, descsz, type (u32 each), then the padded name and desc.
-    if (!rest_.contains(0, 12)) return Error(Errno::ENOEXEC);
+    if (!rest_.contains(0, 12)) return Error(Errno::kENOEXEC);
     uint32_t namesz = le32(rest_, 0);
     uint32_t descsz = le32(rest_, 4);
     uint32_t type = le32(rest_, 8);
     size_t name_padded;
     size_t desc_padded;
-    if (!align_up(namesz, align_, &name_padded)) return Error(Errno::ENOEXEC);
-    if (!align_up(descsz, align_, &desc_padded)) return Error(Errno::ENOEXEC);
+    if (!align_up(namesz, align_, &name_padded)) return Error(Errno::kENOEXEC);
+    if (!align_up(descsz, align_, &desc_padded)) return Error(Errno::kENOEXEC);
     Bytes body = rest_.subspan(12);
-    if (!body.contains(0, name_padded)) return Error(Errno::ENOEXEC);
-    if (!body.contains(name_padded, descsz)) return Error(Errno::ENOEXEC);
+    if (!body.contains(0, name_padded)) return Error(Errno::kENOEXEC);
+    if (!body.contains(name_padded, descsz)) return Error(Errno::kENOEXEC);
     // The name's size counts its NUL; a zero-size name is allowed and empty.
     size_t name_len = namesz;
     if (name_len > 0 && body[name_len - 1] == 0) --name_len;
@@ -74,16 +74,16 @@ Result<bool> NoteReader::next(Note* out) {
 }
 
 Result<ElfFile> ElfFile::parse(Bytes file) {
-    if (!file.contains(0, kEhdrSize)) return Error(Errno::ENOEXEC);
+    if (!file.contains(0, kEhdrSize)) return Error(Errno::kENOEXEC);
     if (file[0] != 0x7f || file[1] != 'E' || file[2] != 'L' || file[3] != 'F') {
-        return Error(Errno::ENOEXEC);
+        return Error(Errno::kENOEXEC);
     }
     // e_ident: EI_CLASS = ELFCLASS64, EI_DATA = ELFDATA2LSB, EI_VERSION = 1.
-    if (file[4] != 2 || file[5] != 1 || file[6] != 1) return Error(Errno::ENOEXEC);
+    if (file[4] != 2 || file[5] != 1 || file[6] != 1) return Error(Errno::kENOEXEC);
     uint16_t type = le16(file, 16);
-    if (type != kTypeExec && type != kTypeDyn) return Error(Errno::ENOEXEC);
-    if (le16(file, 18) != kMachineX86_64) return Error(Errno::ENOEXEC);
-    if (le32(file, 20) != 1) return Error(Errno::ENOEXEC);
+    if (type != kTypeExec && type != kTypeDyn) return Error(Errno::kENOEXEC);
+    if (le16(file, 18) != kMachineX86_64) return Error(Errno::kENOEXEC);
+    if (le32(file, 20) != 1) return Error(Errno::kENOEXEC);
 
     ElfFile elf;
     elf.file_ = file;
@@ -93,21 +93,21 @@ Result<ElfFile> ElfFile::parse(Bytes file) {
     uint16_t ehsize = le16(file, 52);
     uint16_t phentsize = le16(file, 54);
     uint16_t phnum = le16(file, 56);
-    if (ehsize < kEhdrSize) return Error(Errno::ENOEXEC);
+    if (ehsize < kEhdrSize) return Error(Errno::kENOEXEC);
     // PN_XNUM (0xffff) moves the count into section 0: not used by executables.
-    if (phnum == 0xffff) return Error(Errno::ENOEXEC);
-    if (phnum > 0 && phentsize != kPhdrSize) return Error(Errno::ENOEXEC);
+    if (phnum == 0xffff) return Error(Errno::kENOEXEC);
+    if (phnum > 0 && phentsize != kPhdrSize) return Error(Errno::kENOEXEC);
     elf.phnum_ = phnum;
     uint64_t table_size = static_cast<uint64_t>(phnum) * kPhdrSize;
-    if (!file.contains(elf.phoff_, table_size)) return Error(Errno::ENOEXEC);
+    if (!file.contains(elf.phoff_, table_size)) return Error(Errno::kENOEXEC);
 
     for (size_t i = 0; i < elf.phnum_; ++i) {
         ProgramHeader ph = elf.phdr(i);
-        if (!file.contains(ph.offset, ph.filesz)) return Error(Errno::ENOEXEC);
+        if (!file.contains(ph.offset, ph.filesz)) return Error(Errno::kENOEXEC);
         if (add_overflows(ph.vaddr, ph.memsz) || add_overflows(ph.paddr, ph.memsz)) {
-            return Error(Errno::ENOEXEC);
+            return Error(Errno::kENOEXEC);
         }
-        if (ph.type == kPtLoad && ph.filesz > ph.memsz) return Error(Errno::ENOEXEC);
+        if (ph.type == kPtLoad && ph.filesz > ph.memsz) return Error(Errno::kENOEXEC);
     }
     return elf;
 }
@@ -128,7 +128,7 @@ Result<Note> ElfFile::find_note(const char* name, uint32_t type) const {
             if (note.type == type && note.name_is(name)) return note;
         }
     }
-    return Error(Errno::ENOENT);
+    return Error(Errno::kENOENT);
 }
 
 }  // namespace kiln::elf

@@ -5,7 +5,7 @@ namespace kiln {
 const char* errno_name(Errno e) {
     switch (e) {
 #define KILN_ERRNO_NAME(n) \
-    case Errno::n:         \
+    case Errno::k##n:      \
         return #n;
         KILN_ERRNO_NAME(EPERM)
         KILN_ERRNO_NAME(ENOENT)
@@ -25,6 +25,7 @@ const char* errno_name(Errno e) {
         KILN_ERRNO_NAME(ENOSPC)
         KILN_ERRNO_NAME(ERANGE)
         KILN_ERRNO_NAME(ENOSYS)
+        KILN_ERRNO_NAME(ELOOP)
         KILN_ERRNO_NAME(EOVERFLOW)
 #undef KILN_ERRNO_NAME
     }

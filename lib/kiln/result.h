@@ -48,7 +48,7 @@ public:
 
 private:
     bool ok_;
-    Errno err_ = Errno::EINVAL;
+    Errno err_ = Errno::kEINVAL;
     alignas(T) unsigned char storage_[sizeof(T)];
 };
 
@@ -64,7 +64,7 @@ public:
 
 private:
     bool ok_;
-    Errno err_ = Errno::EINVAL;
+    Errno err_ = Errno::kEINVAL;
 };
 
 }  // namespace kiln

@@ -42,7 +42,7 @@ AddressSpace& kernel_address_space() { return kernel_as; }
 Result<void> AddressSpace::create(TablePageAlloc alloc) {
     alloc_ = alloc;
     pml4_ = alloc(2, 2);  // the PML4 and its twin, 8 KiB aligned
-    if (!pml4_) return Error(Errno::ENOMEM);
+    if (!pml4_) return Error(Errno::kENOMEM);
     uint64_t* t = table(pml4_);
     for (int i = 0; i < 1024; i++) t[i] = 0;
     return {};
@@ -55,14 +55,14 @@ Result<uint64_t*> AddressSpace::walk(uint64_t va, int leaf_level) {
         uint64_t e = t[idx];
         if (!(e & kPresent)) {
             uint64_t pa = alloc_(1, 1);
-            if (!pa) return Error(Errno::ENOMEM);
+            if (!pa) return Error(Errno::kENOMEM);
             uint64_t* fresh = table(pa);
             for (int i = 0; i < 512; i++) fresh[i] = 0;
             e = pa | kPresent | kPteWrite | user_bit();
             t[idx] = e;
             if (level == 4) table(pml4_ + 0x1000)[idx] = e;  // the PVM twin
         } else if (e & kLarge) {
-            return Error(Errno::EEXIST);
+            return Error(Errno::kEEXIST);
         }
         t = table(e & kAddrMask);
     }
@@ -73,7 +73,7 @@ Result<void> AddressSpace::map(uint64_t va, uint64_t pa, uint64_t size, uint64_t
     for (uint64_t off = 0; off < size; off += 0x1000) {
         uint64_t* pt = TRY(walk(va + off, 1));
         unsigned idx = ((va + off) >> 12) & 511;
-        if (pt[idx] & kPresent) return Error(Errno::EEXIST);
+        if (pt[idx] & kPresent) return Error(Errno::kEEXIST);
         pt[idx] = (pa + off) | flags | kPresent | user_bit();
     }
     return {};
@@ -81,11 +81,11 @@ Result<void> AddressSpace::map(uint64_t va, uint64_t pa, uint64_t size, uint64_t
 
 Result<void> AddressSpace::map_large(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {
     constexpr uint64_t k2M = 2ull << 20;
-    if ((va | pa | size) & (k2M - 1)) return Error(Errno::EINVAL);
+    if ((va | pa | size) & (k2M - 1)) return Error(Errno::kEINVAL);
     for (uint64_t off = 0; off < size; off += k2M) {
         uint64_t* pd = TRY(walk(va + off, 2));
         unsigned idx = ((va + off) >> 21) & 511;
-        if (pd[idx] & kPresent) return Error(Errno::EEXIST);
+        if (pd[idx] & kPresent) return Error(Errno::kEEXIST);
         pd[idx] = (pa + off) | flags | kPresent | kLarge | user_bit();
     }
     return {};
@@ -99,7 +99,7 @@ void switch_to(AddressSpace& as) {
 Result<volatile uint8_t*> map_mmio(uint64_t pa, uint64_t size) {
     uint64_t base = pa & ~0xfffull;
     uint64_t len = ((pa + size + 0xfff) & ~0xfffull) - base;
-    if (mmio_next + len > kMmioWindowBase + kMmioWindowSize) return Error(Errno::ENOMEM);
+    if (mmio_next + len > kMmioWindowBase + kMmioWindowSize) return Error(Errno::kENOMEM);
     uint64_t va = mmio_next;
     TRY(kernel_as.map(va, base, len, kPteWrite | kPteNoExec | kPteUncached));
     mmio_next += len;
