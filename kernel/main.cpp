@@ -46,6 +46,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
         klog::error("kiln: memory set-up failed: %s", errno_name(r.error()));
         arch::shutdown(abi::kStatusKernelPanic);
     }
+    arch::enable_supervisor_protection();
     run_builtin_job(boot_info.cmdline);
 }
 

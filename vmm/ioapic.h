@@ -12,9 +12,11 @@
 
 #include <stdint.h>
 
+#include "abi/boot.h"
+
 namespace kiln::vmm {
 
-inline constexpr uint64_t kIoapicBase = 0xfec00000;
+inline constexpr uint64_t kIoapicBase = abi::kIoapicGpa;
 inline constexpr uint64_t kIoapicSize = 0x1000;
 inline constexpr uint32_t kIoapicPins = 24;
 

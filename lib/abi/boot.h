@@ -30,7 +30,8 @@ inline constexpr uint32_t kKilnNoteEntry64 = 1;
 //         U/S=1 at every level (kvm-pvm runs "supervisor" code at CPL3).
 //   The boot tables map [0, 4 GiB) identity and [0, 1 GiB) again at
 //   kKernelVirtBase, with 2 MiB pages, writable, executable.
-//   GDT: 0x10 kernel code64, 0x18 kernel data, 0x23 user code32 (unused),
+//   GDT: 0x08 code32 (flat, for the PVH entry), 0x10 kernel code64,
+//        0x18 kernel data, 0x23 user code32 (unused),
 //        0x2b user data, 0x33 user code64 (the selector kvm-pvm needs in IDT
 //        gates). The kernel loads its own GDT/IDT/TSS right after the switch.
 //   RSI = guest-physical address of the HvmStartInfo.
@@ -95,6 +96,13 @@ inline constexpr uint64_t kMmioHoleEnd = 0x100000000ull;
 inline constexpr uint64_t kVirtioMmioBase = 0xd0000000;
 inline constexpr uint64_t kVirtioMmioStride = 0x1000;
 inline constexpr uint32_t kVirtioIrqBase = 5;
+
+// ---- interrupts (kiln-vmm) -----------------------------------------------------
+// KVM emulates the local APIC (x2APIC, TSC-deadline timer); the I/O APIC at
+// kIoapicGpa is the monitor's and turns device pins into MSIs as the guest
+// programs them; there is no PIC (its ports read 0xff). KVM's full in-kernel
+// irqchip is avoided because tearing it down costs ~14 ms per VM on kvm-pvm.
+inline constexpr uint64_t kIoapicGpa = 0xfec00000;
 
 // ---- I/O ports ---------------------------------------------------------------
 inline constexpr uint16_t kPortCom1 = 0x3f8;  // 16550 UART: kernel log (quiet by default)

@@ -69,7 +69,7 @@ protected:
             // kvm-pvm refuses QEMU's IA32_ARCH_CAPABILITIES write.
             argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host,-arch-capabilities"});
         } else {
-            argv.insert(argv.end(), {"-accel", "tcg"});
+            argv.insert(argv.end(), {"-accel", "tcg", "-cpu", "max"});  // SMEP, SMAP, UMIP
         }
         b.raw = kiln::test::run(argv, {.timeout_s = 120});
         // isa-debug-exit: QEMU exits with (V << 1) | 1 for a guest value V.

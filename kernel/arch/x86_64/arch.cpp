@@ -85,6 +85,19 @@ void flush_tlb_all() {
     }
 }
 
+void enable_supervisor_protection() {
+    if (pvm()) return;
+    constexpr uint64_t kCr4Umip = 1ull << 11, kCr4Smep = 1ull << 20, kCr4Smap = 1ull << 21;
+    if (cpu::cpuid(0).eax < 7) return;
+    const auto leaf7 = cpu::cpuid(7);
+    uint64_t cr4;
+    asm volatile("movq %%cr4, %0" : "=r"(cr4));
+    if (leaf7.ebx & (1u << 7)) cr4 |= kCr4Smep;
+    if (leaf7.ebx & (1u << 20)) cr4 |= kCr4Smap;
+    if (leaf7.ecx & (1u << 2)) cr4 |= kCr4Umip;
+    asm volatile("movq %0, %%cr4" ::"r"(cr4) : "memory");
+}
+
 uint64_t fault_address() {
     if (pvm()) return kiln_vif.cr2;
     uint64_t cr2;

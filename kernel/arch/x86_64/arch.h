@@ -42,6 +42,11 @@ void load_page_tables(uint64_t pml4_phys);
 void flush_tlb_page(uint64_t va);
 void flush_tlb_all();
 
+// Turns on SMEP, SMAP and UMIP where the CPU has them, so the kernel can
+// neither run nor (outside marked accessors) touch user pages. Not on
+// kvm-pvm, whose kernel runs at hardware CPL3 on U/S=1 pages (PVM.md).
+void enable_supervisor_protection();
+
 // The address of the last page fault (vif.cr2 on kvm-pvm, CR2 elsewhere).
 uint64_t fault_address();
 
