@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kiln/cmdline.h"
 #include "log.h"
 
 namespace kiln::vmm {
@@ -41,24 +42,14 @@ void check_mem(const char* text, uint64_t mem) {
 }  // namespace
 
 bool parse_size(const char* s, uint64_t* out) {
-    if (s == nullptr || *s < '0' || *s > '9') return false;
-    uint64_t v = 0;
-    for (; *s >= '0' && *s <= '9'; ++s) {
-        uint64_t d = static_cast<uint64_t>(*s - '0');
-        if (v > (~0ull - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    unsigned shift = 0;
-    switch (*s) {
-        case 'k': case 'K': shift = 10; ++s; break;
-        case 'm': case 'M': shift = 20; ++s; break;
-        case 'g': case 'G': shift = 30; ++s; break;
-        default: break;
-    }
-    if (shift != 0 && (strcmp(s, "iB") == 0 || strcmp(s, "B") == 0)) s += strlen(s);
-    if (*s != '\0') return false;
-    if (shift != 0 && v > (~0ull >> shift)) return false;
-    *out = v << shift;
+    if (s == nullptr) return false;
+    // "64M", "64MiB" and "64MB" all mean 64 MiB; the number itself is lib's.
+    size_t n = strlen(s);
+    if (n > 3 && strcmp(s + n - 2, "iB") == 0) n -= 2;
+    else if (n > 2 && s[n - 1] == 'B' && s[n - 2] > '9') n -= 1;
+    auto r = kiln::parse_size(Span<const char>(s, n));
+    if (!r.ok()) return false;
+    *out = *r;
     return true;
 }
 
