@@ -5,13 +5,13 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "arch/x86_64/lapic.h"
-#include "mm/memory.h"
-#include "sched/timer.h"
 #include "dev/console.h"
 #include "kernel.h"
 #include "kiln/cmdline.h"
 #include "kiln/format.h"
 #include "klog.h"
+#include "mm/memory.h"
+#include "sched/timer.h"
 
 namespace kiln {
 namespace {
@@ -33,7 +33,9 @@ void out(const char* fmt, ...) {
     asm volatile("" : "+r"(p));  // hide the null from the optimiser
     *p = 0xdead;
 }
-[[gnu::noinline]] void crash_invalid_opcode() { asm volatile("ud2"); }
+[[gnu::noinline]] void crash_invalid_opcode() {
+    asm volatile("ud2");
+}
 // Unbounded recursion: runs into the guard page below the boot stack.
 [[gnu::noinline]] uint64_t crash_stack_overflow(uint64_t depth) {
     volatile uint8_t frame[512];

@@ -8,8 +8,12 @@ namespace {
 Level threshold = Level::kWarn;
 }
 
-void set_level(Level level) { threshold = level; }
-bool enabled(Level level) { return static_cast<int>(level) <= static_cast<int>(threshold); }
+void set_level(Level level) {
+    threshold = level;
+}
+bool enabled(Level level) {
+    return static_cast<int>(level) <= static_cast<int>(threshold);
+}
 
 void vprint(Level level, const char* fmt, va_list ap) {
     if (!enabled(level)) return;

@@ -20,7 +20,7 @@ void vprint(Level level, const char* fmt, va_list ap);
 [[gnu::format(printf, 1, 2)]] inline void info(const char* fmt, ...);
 [[gnu::format(printf, 1, 2)]] inline void debug(const char* fmt, ...);
 
-#define KILN_KLOG_LEVEL_FN(name, level)   \
+#define KILN_KLOG_LEVEL_FN(name, level)      \
     inline void name(const char* fmt, ...) { \
         if (!enabled(level)) return;         \
         va_list ap;                          \

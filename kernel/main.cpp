@@ -6,10 +6,10 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/traps.h"
 #include "boot_info.h"
+#include "kernel.h"
 #include "kiln/cmdline.h"
 #include "klog.h"
 #include "mm/memory.h"
-#include "kernel.h"
 
 extern "C" uint8_t kiln_pvm_active;
 
@@ -21,20 +21,26 @@ BootInfo boot_info;
 void set_log_level(const char* cmdline) {
     Span<const char> v;
     if (!cmdline_get(cmdline, "kiln.log", &v)) return;
-    if (cmdline_key_equal(v, "debug")) klog::set_level(klog::Level::kDebug);
-    else if (cmdline_key_equal(v, "info")) klog::set_level(klog::Level::kInfo);
-    else if (cmdline_key_equal(v, "error")) klog::set_level(klog::Level::kError);
+    if (cmdline_key_equal(v, "debug"))
+        klog::set_level(klog::Level::kDebug);
+    else if (cmdline_key_equal(v, "info"))
+        klog::set_level(klog::Level::kInfo);
+    else if (cmdline_key_equal(v, "error"))
+        klog::set_level(klog::Level::kError);
 }
 
 }  // namespace
 
-const BootInfo& boot() { return boot_info; }
+const BootInfo& boot() {
+    return boot_info;
+}
 
 extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
     kiln_pvm_active = (flags & abi::kBootFlagPvm) ? 1 : 0;
     arch::init_descriptors();
     if (!parse_boot_info(start_info_pa, &boot_info)) {
-        klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader", start_info_pa);
+        klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader",
+                    start_info_pa);
         arch::shutdown(abi::kStatusKernelPanic);
     }
     boot_info.pvm = arch::pvm();

@@ -31,7 +31,8 @@ Backend choose() {
     auto r = virtio_console_init(cmdline);
     if (r.ok()) return Backend::kVirtio;
     if (r.error() != Errno::kENODEV) {
-        klog::warn("kiln: virtio-console failed (%s); output goes to the UART", errno_name(r.error()));
+        klog::warn("kiln: virtio-console failed (%s); output goes to the UART",
+                   errno_name(r.error()));
     }
     return Backend::kUart;
 }

@@ -11,8 +11,8 @@ Result<void> VirtioMmio::find(const char* cmdline, uint32_t device_id) {
     while (devices.next()) {
         auto d = devices.device();
         if (!d.ok()) {
-            klog::warn("kiln: ignoring malformed virtio_mmio.device=%.*s", int(devices.raw().size()),
-                       devices.raw().data());
+            klog::warn("kiln: ignoring malformed virtio_mmio.device=%.*s",
+                       int(devices.raw().size()), devices.raw().data());
             continue;
         }
         auto regs = arch::map_mmio(d->base, virtio::kMmioSize);

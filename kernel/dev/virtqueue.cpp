@@ -5,14 +5,20 @@
 
 namespace kiln::dev {
 namespace {
-inline void fence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline void fence() {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 }  // namespace
 
-virtio::Desc* Virtqueue::desc() const { return reinterpret_cast<virtio::Desc*>(mem_); }
+virtio::Desc* Virtqueue::desc() const {
+    return reinterpret_cast<virtio::Desc*>(mem_);
+}
 virtio::AvailHeader* Virtqueue::avail() const {
     return reinterpret_cast<virtio::AvailHeader*>(mem_ + avail_off_);
 }
-uint16_t* Virtqueue::avail_ring() const { return reinterpret_cast<uint16_t*>(mem_ + avail_off_ + 4); }
+uint16_t* Virtqueue::avail_ring() const {
+    return reinterpret_cast<uint16_t*>(mem_ + avail_off_ + 4);
+}
 virtio::UsedHeader* Virtqueue::used() const {
     return reinterpret_cast<virtio::UsedHeader*>(mem_ + used_off_);
 }

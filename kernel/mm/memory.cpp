@@ -33,9 +33,13 @@ uint64_t frame_alloc(uint64_t pages, uint64_t align_pages) {
     return r.ok() ? *r : 0;
 }
 
-uint64_t pa_of(const char* image_va) { return arch::virt_to_phys_image(image_va); }
+uint64_t pa_of(const char* image_va) {
+    return arch::virt_to_phys_image(image_va);
+}
 
-bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a < b + bn && b < a + an; }
+bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
+    return a < b + bn && b < a + an;
+}
 
 Result<void> map_image(arch::AddressSpace& as) {
     auto va = [](const char* p) { return reinterpret_cast<uint64_t>(p); };
@@ -57,7 +61,8 @@ Result<void> map_image(arch::AddressSpace& as) {
 
 // The direct map: all RAM, read-write, never executable, without the
 // kernel image (whose only mapping is the W^X one above).
-Result<void> map_direct(arch::AddressSpace& as, const BootInfo& boot, uint64_t img, uint64_t img_end) {
+Result<void> map_direct(arch::AddressSpace& as, const BootInfo& boot, uint64_t img,
+                        uint64_t img_end) {
     const uint64_t flags = arch::kPteWrite | arch::kPteNoExec;
     for (int i = 0; i < boot.ram_count; i++) {
         uint64_t start = (boot.ram[i].addr + kPageSize - 1) & ~(kPageSize - 1);
@@ -65,7 +70,8 @@ Result<void> map_direct(arch::AddressSpace& as, const BootInfo& boot, uint64_t i
         uint64_t pa = start;
         while (pa < end) {
             uint64_t next;
-            if ((pa & (k2M - 1)) == 0 && pa + k2M <= end && !overlaps(pa, k2M, img, img_end - img)) {
+            if ((pa & (k2M - 1)) == 0 && pa + k2M <= end &&
+                !overlaps(pa, k2M, img, img_end - img)) {
                 TRY(as.map_large(arch::kDirectMapBase + pa, pa, k2M, flags));
                 next = pa + k2M;
             } else {
@@ -94,7 +100,9 @@ void heap_free_pages(void*, void* p, size_t n) {
 
 }  // namespace
 
-FrameAllocator& frames() { return frame_allocator; }
+FrameAllocator& frames() {
+    return frame_allocator;
+}
 
 Result<void> init_memory(const BootInfo& boot) {
     const uint64_t img = pa_of(__kernel_start);
@@ -102,7 +110,8 @@ Result<void> init_memory(const BootInfo& boot) {
     // Page tables for 1 GiB of RAM take ~3 pages; allow for large guests.
     early_next = img_end;
     early_limit = img_end + 96 * kPageSize;
-    if (boot.initrd.size && overlaps(img_end, early_limit - img_end, boot.initrd.addr, boot.initrd.size)) {
+    if (boot.initrd.size &&
+        overlaps(img_end, early_limit - img_end, boot.initrd.addr, boot.initrd.size)) {
         klog::error("kiln: the initrd overlaps the kernel's early memory");
         return Error(Errno::kENOMEM);
     }

@@ -37,25 +37,26 @@ inline constexpr uint32_t kKilnNoteEntry64 = 1;
 //   RSI = guest-physical address of the HvmStartInfo.
 //   RDI = kBootFlag* bits.
 //   RSP = 0: the kernel uses its own stack.
-inline constexpr uint64_t kBootFlagPvm = 1u << 0;  // the monitor saw kvm-pvm: switch to native mode now
+inline constexpr uint64_t kBootFlagPvm =
+    1u << 0;  // the monitor saw kvm-pvm: switch to native mode now
 inline constexpr uint64_t kBootFlagConsolePort = 1u << 1;  // kPortConsole is there (see below)
 
 inline constexpr uint64_t kKernelVirtBase = 0xffffffff80000000ull;  // maps physical 0
-inline constexpr uint64_t kKernelPhysLoad = 0x100000;              // 1 MiB
+inline constexpr uint64_t kKernelPhysLoad = 0x100000;               // 1 MiB
 
 // ---- PVH start info ("hvm_start_info", version 1) ----------------------------
 // At the 32-bit PVH entry EBX holds its physical address; at the 64-bit entry RSI.
 inline constexpr uint32_t kHvmStartMagic = 0x336ec578;
 
 struct HvmStartInfo {
-    uint32_t magic;           // kHvmStartMagic
-    uint32_t version;         // 1: memmap fields present
-    uint32_t flags;           // SIF_* (unused by kiln)
-    uint32_t nr_modules;      // entries at modlist_paddr; module 0 is the initrd
-    uint64_t modlist_paddr;   // HvmModlistEntry[nr_modules]
-    uint64_t cmdline_paddr;   // NUL-terminated kernel command line, 0 if none
-    uint64_t rsdp_paddr;      // ACPI RSDP, 0 if none
-    uint64_t memmap_paddr;    // HvmMemmapEntry[memmap_entries]
+    uint32_t magic;          // kHvmStartMagic
+    uint32_t version;        // 1: memmap fields present
+    uint32_t flags;          // SIF_* (unused by kiln)
+    uint32_t nr_modules;     // entries at modlist_paddr; module 0 is the initrd
+    uint64_t modlist_paddr;  // HvmModlistEntry[nr_modules]
+    uint64_t cmdline_paddr;  // NUL-terminated kernel command line, 0 if none
+    uint64_t rsdp_paddr;     // ACPI RSDP, 0 if none
+    uint64_t memmap_paddr;   // HvmMemmapEntry[memmap_entries]
     uint32_t memmap_entries;
     uint32_t reserved;
 };
@@ -82,10 +83,10 @@ inline constexpr uint32_t kMemReserved = 2;
 
 // ---- kiln-vmm guest-physical layout ------------------------------------------
 // Below 1 MiB, all reported as reserved to the kernel.
-inline constexpr uint64_t kStartInfoGpa = 0x1000;   // HvmStartInfo, then memmap, then modlist
-inline constexpr uint64_t kCmdlineGpa = 0x2000;     // up to kCmdlineMax bytes incl. NUL
+inline constexpr uint64_t kStartInfoGpa = 0x1000;  // HvmStartInfo, then memmap, then modlist
+inline constexpr uint64_t kCmdlineGpa = 0x2000;    // up to kCmdlineMax bytes incl. NUL
 inline constexpr uint64_t kCmdlineMax = 4096;
-inline constexpr uint64_t kBootPml4Gpa = 0x8000;    // PML4, its copy at +0x1000, then PDPTs and PDs
+inline constexpr uint64_t kBootPml4Gpa = 0x8000;  // PML4, its copy at +0x1000, then PDPTs and PDs
 inline constexpr uint64_t kLowReservedEnd = 0x100000;
 // RAM is [0, mem) up to kMmioHoleStart and continues at 4 GiB above that.
 inline constexpr uint64_t kMmioHoleStart = 0xc0000000;
@@ -128,7 +129,7 @@ struct ConsoleWrite {
 static_assert(sizeof(ConsoleWrite) == 24);
 
 // ---- exit statuses -----------------------------------------------------------
-inline constexpr int kStatusKernelPanic = 113;   // kernel fault or failed assertion (report printed)
+inline constexpr int kStatusKernelPanic = 113;  // kernel fault or failed assertion (report printed)
 inline constexpr int kStatusGuestCrashed = 114;  // triple fault / shutdown without an exit status
 inline constexpr int kStatusMonitorError = 125;  // kiln-vmm could not start the guest (bad input)
 

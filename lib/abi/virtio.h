@@ -92,13 +92,20 @@ struct UsedHeader {
 inline constexpr uint16_t kUsedNoNotify = 1;
 
 // Sizes of the three parts of a split queue of n entries (§2.7).
-constexpr uint64_t desc_table_size(uint32_t n) { return 16ull * n; }
-constexpr uint64_t avail_ring_size(uint32_t n) { return 6ull + 2ull * n; }
-constexpr uint64_t used_ring_size(uint32_t n) { return 6ull + 8ull * n; }
+constexpr uint64_t desc_table_size(uint32_t n) {
+    return 16ull * n;
+}
+constexpr uint64_t avail_ring_size(uint32_t n) {
+    return 6ull + 2ull * n;
+}
+constexpr uint64_t used_ring_size(uint32_t n) {
+    return 6ull + 8ull * n;
+}
 
 // §2.7.10: true when the other side asked to be notified for new_idx.
 constexpr bool need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx) {
-    return static_cast<uint16_t>(new_idx - event_idx - 1) < static_cast<uint16_t>(new_idx - old_idx);
+    return static_cast<uint16_t>(new_idx - event_idx - 1) <
+           static_cast<uint16_t>(new_idx - old_idx);
 }
 
 // ---- console (§5.3) ----

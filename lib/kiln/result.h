@@ -9,14 +9,18 @@ namespace kiln {
 // Placement new without <new>, which a freestanding build may not have.
 struct ResultPlacement {};
 }  // namespace kiln
-inline void* operator new(unsigned long, void* p, kiln::ResultPlacement) noexcept { return p; }
+inline void* operator new(unsigned long, void* p, kiln::ResultPlacement) noexcept {
+    return p;
+}
 
 namespace kiln {
 
 struct ErrorTag {
     Errno e;
 };
-constexpr ErrorTag Error(Errno e) { return ErrorTag{e}; }
+constexpr ErrorTag Error(Errno e) {
+    return ErrorTag{e};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -71,9 +75,9 @@ private:
 
 // TRY(expr): evaluate a Result; on error return the error from the enclosing
 // function, otherwise yield the value (a GNU statement expression).
-#define TRY(expr)                                                  \
-    ({                                                             \
-        auto _try_result = (expr);                                 \
+#define TRY(expr)                                                         \
+    ({                                                                    \
+        auto _try_result = (expr);                                        \
         if (!_try_result.ok()) return ::kiln::Error(_try_result.error()); \
-        _try_result.release_value();                               \
+        _try_result.release_value();                                      \
     })

@@ -2,9 +2,9 @@
 // operations (PVM.md, "The paravirtual interface") and ordinary x86.
 #include "arch/x86_64/arch.h"
 
+#include "abi/boot.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pvm.h"
-#include "abi/boot.h"
 
 namespace kiln::arch {
 
@@ -12,7 +12,9 @@ namespace kiln::arch {
 extern "C" uint8_t kiln_pvm_active;
 uint8_t kiln_pvm_active = 0;
 
-bool pvm() { return kiln_pvm_active != 0; }
+bool pvm() {
+    return kiln_pvm_active != 0;
+}
 
 void irq_disable() {
     if (pvm()) {

@@ -82,7 +82,7 @@ uint64_t calibrate_tsc_with_pit() {
     };
     cpu::outb(0x43, 0x34);  // channel 0, lobyte/hibyte, mode 2
     cpu::outb(0x40, 0);
-    cpu::outb(0x40, 0);     // count 65536
+    cpu::outb(0x40, 0);  // count 65536
     uint16_t prev = read_count();
     if (prev == 0xffff && read_count() == 0xffff) return 0;  // no PIT
     uint64_t start = cpu::rdtsc();
@@ -183,7 +183,9 @@ uint64_t monotonic_ns() {
     return mul_shift32(cpu::rdtsc() - tsc_base, tsc_mult);
 }
 
-uint64_t wall_ns() { return monotonic_ns() + wall_at_zero; }
+uint64_t wall_ns() {
+    return monotonic_ns() + wall_at_zero;
+}
 
 uint64_t tsc_hz() {
     ensure();

@@ -6,8 +6,12 @@
 
 namespace kiln::arch::cpu {
 
-inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-inline void outl(uint16_t port, uint32_t v) { asm volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+inline void outb(uint16_t port, uint8_t v) {
+    asm volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+inline void outl(uint16_t port, uint32_t v) {
+    asm volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
 inline uint8_t inb(uint16_t port) {
     uint8_t v;
     asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
@@ -30,7 +34,9 @@ struct CpuidResult {
 // Traps on kvm-pvm (~10 us): call once at boot and cache.
 inline CpuidResult cpuid(uint32_t leaf, uint32_t sub = 0) {
     CpuidResult r;
-    asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(sub));
+    asm volatile("cpuid"
+                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                 : "a"(leaf), "c"(sub));
     return r;
 }
 
@@ -40,8 +46,12 @@ inline uint64_t rdtsc() {
     return (uint64_t(hi) << 32) | lo;
 }
 
-inline void pause() { asm volatile("pause"); }
-inline void barrier() { asm volatile("" ::: "memory"); }
+inline void pause() {
+    asm volatile("pause");
+}
+inline void barrier() {
+    asm volatile("" ::: "memory");
+}
 
 inline uint64_t read_rbp() {
     uint64_t v;

@@ -64,7 +64,8 @@ void init_descriptors() {
     uint64_t tss_base = reinterpret_cast<uint64_t>(&tss);
     tss.iomap_base = sizeof(Tss);
     tss.rsp[0] = reinterpret_cast<uint64_t>(kiln_boot_stack_top);
-    tss.ist[kDoubleFaultIst - 1] = reinterpret_cast<uint64_t>(double_fault_stack + sizeof(double_fault_stack));
+    tss.ist[kDoubleFaultIst - 1] =
+        reinterpret_cast<uint64_t>(double_fault_stack + sizeof(double_fault_stack));
     tss.ist[kNmiIst - 1] = reinterpret_cast<uint64_t>(nmi_stack + sizeof(nmi_stack));
     gdt[7] = (sizeof(Tss) - 1) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
              (((tss_base >> 24) & 0xff) << 56);

@@ -46,7 +46,9 @@ uint32_t read_reg(uint32_t reg) {
     return *reinterpret_cast<volatile uint32_t*>(xapic + reg);
 }
 
-bool deadline_mode() { return mode == Mode::kX2Deadline || mode == Mode::kXDeadline; }
+bool deadline_mode() {
+    return mode == Mode::kX2Deadline || mode == Mode::kXDeadline;
+}
 
 void on_timer_interrupt(TrapFrame&) {
     write_reg(kRegEoi, 0);
@@ -94,7 +96,7 @@ void setup() {
     } else {
         apic_ticks_per_ms = calibrate_count_mode();
         if (!apic_ticks_per_ms) apic_ticks_per_ms = 1000000;  // KVM's and QEMU's 1 GHz bus
-        write_reg(kRegLvtTimer, kTimerVector);  // one-shot
+        write_reg(kRegLvtTimer, kTimerVector);                // one-shot
         mode = x2 ? Mode::kX2OneShot : Mode::kXOneShot;
     }
     klog::info("kiln: timer: %s", timer_mode());
@@ -126,15 +128,22 @@ void timer_disarm() {
     }
 }
 
-uint64_t timer_interrupts() { return fired; }
+uint64_t timer_interrupts() {
+    return fired;
+}
 
 const char* timer_mode() {
     switch (mode) {
-        case Mode::kX2Deadline: return "x2APIC TSC-deadline";
-        case Mode::kX2OneShot: return "x2APIC one-shot";
-        case Mode::kXDeadline: return "xAPIC TSC-deadline";
-        case Mode::kXOneShot: return "xAPIC one-shot";
-        case Mode::kOff: break;
+        case Mode::kX2Deadline:
+            return "x2APIC TSC-deadline";
+        case Mode::kX2OneShot:
+            return "x2APIC one-shot";
+        case Mode::kXDeadline:
+            return "xAPIC TSC-deadline";
+        case Mode::kXOneShot:
+            return "xAPIC one-shot";
+        case Mode::kOff:
+            break;
     }
     return "off";
 }

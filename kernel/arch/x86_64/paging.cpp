@@ -16,13 +16,19 @@ AddressSpace kernel_as;
 uint64_t mmio_next = kMmioWindowBase;
 
 // kvm-pvm runs the kernel at hardware CPL3: its pages need U/S=1.
-uint64_t user_bit() { return pvm() ? kUser : 0; }
+uint64_t user_bit() {
+    return pvm() ? kUser : 0;
+}
 
-uint64_t* table(uint64_t pa) { return static_cast<uint64_t*>(phys_to_virt(pa)); }
+uint64_t* table(uint64_t pa) {
+    return static_cast<uint64_t*>(phys_to_virt(pa));
+}
 
 }  // namespace
 
-void* phys_to_virt(uint64_t pa) { return reinterpret_cast<void*>(pa + phys_offset); }
+void* phys_to_virt(uint64_t pa) {
+    return reinterpret_cast<void*>(pa + phys_offset);
+}
 
 uint64_t virt_to_phys_image(const void* va) {
     return reinterpret_cast<uint64_t>(va) - abi::kKernelVirtBase;
@@ -37,7 +43,9 @@ uint64_t kernel_virt_to_phys(const void* p) {
     return ~0ull;
 }
 
-AddressSpace& kernel_address_space() { return kernel_as; }
+AddressSpace& kernel_address_space() {
+    return kernel_as;
+}
 
 Result<void> AddressSpace::create(TablePageAlloc alloc) {
     alloc_ = alloc;

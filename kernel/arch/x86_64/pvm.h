@@ -11,7 +11,7 @@ struct Vif {
     volatile uint8_t if_;      // the interrupt flag: 0 masks events
     volatile uint8_t pending;  // set by kvm-pvm when an event waits for if_
     uint8_t pad[6];
-    volatile uint64_t cr2;     // page-fault address (switch flag bit 4)
+    volatile uint64_t cr2;  // page-fault address (switch flag bit 4)
 };
 extern "C" Vif kiln_vif;
 
@@ -28,6 +28,8 @@ inline int64_t pvm_hypercall(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint
 }
 
 // Asks kvm-pvm to deliver an event that became pending while masked.
-inline void pvm_doorbell() { asm volatile("outb %%al, $0x80" ::: "memory", "rax"); }
+inline void pvm_doorbell() {
+    asm volatile("outb %%al, $0x80" ::: "memory", "rax");
+}
 
 }  // namespace kiln::arch

@@ -19,15 +19,38 @@ namespace {
 
 IrqHandler irq_handlers[256];
 
-const char* const kExceptionNames[32] = {
-    "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
-    "bound range (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
-    "double fault (#DF)", "coprocessor overrun", "invalid TSS (#TS)", "segment not present (#NP)",
-    "stack fault (#SS)", "general protection (#GP)", "page fault (#PF)", "reserved 15",
-    "x87 FP error (#MF)", "alignment check (#AC)", "machine check (#MC)", "SIMD FP (#XM)",
-    "virtualization (#VE)", "control protection (#CP)", "reserved 22", "reserved 23",
-    "reserved 24", "reserved 25", "reserved 26", "reserved 27", "hypervisor injection (#HV)",
-    "VMM communication (#VC)", "security (#SX)", "reserved 31"};
+const char* const kExceptionNames[32] = {"divide error (#DE)",
+                                         "debug (#DB)",
+                                         "NMI",
+                                         "breakpoint (#BP)",
+                                         "overflow (#OF)",
+                                         "bound range (#BR)",
+                                         "invalid opcode (#UD)",
+                                         "device not available (#NM)",
+                                         "double fault (#DF)",
+                                         "coprocessor overrun",
+                                         "invalid TSS (#TS)",
+                                         "segment not present (#NP)",
+                                         "stack fault (#SS)",
+                                         "general protection (#GP)",
+                                         "page fault (#PF)",
+                                         "reserved 15",
+                                         "x87 FP error (#MF)",
+                                         "alignment check (#AC)",
+                                         "machine check (#MC)",
+                                         "SIMD FP (#XM)",
+                                         "virtualization (#VE)",
+                                         "control protection (#CP)",
+                                         "reserved 22",
+                                         "reserved 23",
+                                         "reserved 24",
+                                         "reserved 25",
+                                         "reserved 26",
+                                         "reserved 27",
+                                         "hypervisor injection (#HV)",
+                                         "VMM communication (#VC)",
+                                         "security (#SX)",
+                                         "reserved 31"};
 
 bool in_text(uint64_t addr) {
     return addr >= reinterpret_cast<uint64_t>(__text_start) &&
@@ -69,7 +92,9 @@ void print_backtrace(uint64_t rbp) {
 
 }  // namespace
 
-void set_irq_handler(uint8_t vector, IrqHandler handler) { irq_handlers[vector] = handler; }
+void set_irq_handler(uint8_t vector, IrqHandler handler) {
+    irq_handlers[vector] = handler;
+}
 
 [[noreturn]] void crash(const char* what, const TrapFrame* f) {
     irq_disable();
@@ -82,20 +107,26 @@ void set_irq_handler(uint8_t vector, IrqHandler handler) { irq_handlers[vector] 
         print_location("  rip ", f->rip);
         const uint64_t guard = reinterpret_cast<uint64_t>(kiln_boot_stack_guard);
         if ((f->vector == 8 || f->vector == 14) && f->rsp >= guard && f->rsp < guard + 2 * 4096) {
-            klog::error("  kernel stack overflow: rsp 0x%lx is at the guard page below the boot stack",
-                        f->rsp);
+            klog::error(
+                "  kernel stack overflow: rsp 0x%lx is at the guard page below the boot stack",
+                f->rsp);
         }
         if (f->vector == 14) {
             uint64_t cr2 = fault_address();
             klog::error("  cr2 0x%016lx (%s %s, %s)", cr2,
-                        (f->error & 2) ? "write to" : (f->error & 16) ? "fetch from" : "read from",
+                        (f->error & 2)    ? "write to"
+                        : (f->error & 16) ? "fetch from"
+                                          : "read from",
                         (f->error & 1) ? "protected page" : "unmapped page",
                         cr2 < 4096 ? "null pointer" : "bad address");
         }
-        klog::error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
-        klog::error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp, f->rsp);
+        klog::error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx,
+                    f->rdx);
+        klog::error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp,
+                    f->rsp);
         klog::error("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx", f->r8, f->r9, f->r10, f->r11);
-        klog::error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14, f->r15);
+        klog::error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14,
+                    f->r15);
         klog::error("  rflags %016lx cs %04lx ss %04lx", f->rflags, f->cs, f->ss);
         print_backtrace(f->rbp);
     } else {
