@@ -11,7 +11,6 @@
 #include "klog.h"
 #include "mm/memory.h"
 
-extern "C" uint8_t kiln_pvm_active;
 
 namespace kiln {
 namespace {
@@ -36,7 +35,7 @@ const BootInfo& boot() {
 }
 
 extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
-    kiln_pvm_active = (flags & abi::kBootFlagPvm) ? 1 : 0;
+    arch::set_pvm(flags & abi::kBootFlagPvm);
     arch::init_descriptors();
     if (!parse_boot_info(start_info_pa, &boot_info)) {
         klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader",

@@ -12,6 +12,10 @@ namespace kiln::arch {
 extern "C" uint8_t kiln_pvm_active;
 uint8_t kiln_pvm_active = 0;
 
+void set_pvm(bool native_pvm) {
+    kiln_pvm_active = native_pvm ? 1 : 0;
+}
+
 bool pvm() {
     return kiln_pvm_active != 0;
 }

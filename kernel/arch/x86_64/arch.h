@@ -8,6 +8,8 @@
 
 namespace kiln::arch {
 
+// Records, once at boot, whether boot.S switched to kvm-pvm's native mode.
+void set_pvm(bool native_pvm);
 // True once the kernel runs natively under kvm-pvm.
 bool pvm();
 

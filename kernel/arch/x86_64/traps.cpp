@@ -7,6 +7,7 @@
 #include "abi/boot.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "kiln/format.h"
 #include "kiln/ksyms.h"
 #include "klog.h"
 
@@ -79,11 +80,8 @@ void print_backtrace(uint64_t rbp) {
         uint64_t next = frame[0];
         uint64_t ret = frame[1];
         if (!in_text(ret)) break;
-        char prefix[16] = "    #";
-        prefix[5] = static_cast<char>('0' + depth / 10);
-        prefix[6] = static_cast<char>('0' + depth % 10);
-        prefix[7] = ' ';
-        prefix[8] = 0;
+        char prefix[16];
+        format(prefix, sizeof(prefix), "    #%02d ", depth);
         print_location(prefix, ret - 1);  // the call instruction, not the one after
         if (next <= rbp) break;
         rbp = next;
