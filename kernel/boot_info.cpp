@@ -35,10 +35,14 @@ bool parse_boot_info(uint64_t pa, BootInfo* out) {
         out->cmdline[i] = 0;
     }
 
-    if (si->nr_modules > 0 && si->modlist_paddr != 0 &&
-        si->modlist_paddr + sizeof(abi::HvmModlistEntry) <= kBootMapLimit) {
+    const uint64_t nmod = si->nr_modules < BootInfo::kMaxModules ? si->nr_modules : BootInfo::kMaxModules;
+    if (nmod > 0 && si->modlist_paddr != 0 &&
+        si->modlist_paddr + nmod * sizeof(abi::HvmModlistEntry) <= kBootMapLimit) {
         const auto* mod = phys<abi::HvmModlistEntry>(si->modlist_paddr);
-        out->initrd = MemRange{mod->paddr, mod->size};
+        for (uint64_t i = 0; i < nmod; i++) {
+            if (mod[i].size == 0 || mod[i].paddr + mod[i].size < mod[i].paddr) continue;
+            out->modules[out->module_count++] = MemRange{mod[i].paddr, mod[i].size};
+        }
     }
 
     if (si->version >= 1 && si->memmap_paddr != 0 && si->memmap_entries > 0) {

@@ -19,7 +19,11 @@ struct BootInfo {
     MemRange ram[kMaxRam];
     int ram_count = 0;
     char cmdline[abi::kCmdlineMax] = {};
-    MemRange initrd = {0, 0};
+    // The PVH modules: initrd cpio archives, unpacked in order (later ones
+    // add to and override earlier ones, as Linux does with several archives).
+    static constexpr int kMaxModules = 8;
+    MemRange modules[kMaxModules] = {};
+    int module_count = 0;
     uint64_t start_info_pa = 0;
     uint64_t flags = 0;  // abi::kBootFlag*
     bool pvm = false;

@@ -4,23 +4,32 @@
 #include "log.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 namespace kiln::vmm {
 
-void ConsolePort::write(uint32_t request_gpa) {
-    auto req = mem_.object<abi::ConsoleWrite>(request_gpa);
+void ConsolePort::handle(uint32_t request_gpa) {
+    auto req = mem_.object<abi::ConsoleIo>(request_gpa);
     if (!req.ok()) return;  // nowhere to put an answer
-    abi::ConsoleWrite* r = *req;
+    abi::ConsoleIo* r = *req;
     // Read the guest's fields once: it may change them while we work.
     const uint32_t stream = r->stream, len = r->len;
     const uint64_t buf = r->buf;
-    if (stream != 1 && stream != 2) {
+    if (stream > abi::kConsoleStderr) {
         r->result = -EINVAL;
         return;
     }
     auto bytes = mem_.span(buf, len);
     if (!bytes.ok()) {
         r->result = -EFAULT;
+        return;
+    }
+    if (stream == abi::kConsoleStdin) {
+        ssize_t n;
+        do {
+            n = read(in_fd_, bytes->data(), len);
+        } while (n < 0 && errno == EINTR);
+        r->result = n >= 0 ? static_cast<int64_t>(n) : -EIO;
         return;
     }
     // A closed or full pipe loses the output, not the VM.

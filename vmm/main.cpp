@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
 
     Uart16550 uart(STDERR_FILENO, opt.quiet_log);
     Ioapic ioapic(vm.vm_fd);
-    ConsolePort console_port(mem, STDOUT_FILENO, STDERR_FILENO);
+    ConsolePort console_port(mem, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
     VirtioConsole console(STDOUT_FILENO);
     VirtioMmio console_mmio(mem, ioapic, abi::kVirtioIrqBase, console);
     VirtioMmio* devices[kVirtioDevices] = {&console_mmio};

@@ -33,7 +33,7 @@ int handle_io(Machine& m, const struct kvm_run* run) {
     if (port == abi::kPortConsole && out && size == 4 && run->io.count == 1) {
         uint32_t gpa = 0;
         memcpy(&gpa, data, 4);
-        m.console_port.write(gpa);
+        m.console_port.handle(gpa);
         return kRunning;
     }
     bool uart = port >= abi::kPortCom1 && port < abi::kPortCom1 + 8;

@@ -110,10 +110,11 @@ Result<void> init_memory(const BootInfo& boot) {
     // Page tables for 1 GiB of RAM take ~3 pages; allow for large guests.
     early_next = img_end;
     early_limit = img_end + 96 * kPageSize;
-    if (boot.initrd.size &&
-        overlaps(img_end, early_limit - img_end, boot.initrd.addr, boot.initrd.size)) {
-        klog::error("kiln: the initrd overlaps the kernel's early memory");
-        return Error(Errno::kENOMEM);
+    for (int i = 0; i < boot.module_count; i++) {
+        if (overlaps(img_end, early_limit - img_end, boot.modules[i].addr, boot.modules[i].size)) {
+            klog::error("kiln: an initrd overlaps the kernel's early memory");
+            return Error(Errno::kENOMEM);
+        }
     }
 
     arch::AddressSpace& as = arch::kernel_address_space();
@@ -124,13 +125,18 @@ Result<void> init_memory(const BootInfo& boot) {
 
     PhysRange ram[BootInfo::kMaxRam];
     for (int i = 0; i < boot.ram_count; i++) ram[i] = PhysRange{boot.ram[i].addr, boot.ram[i].size};
-    PhysRange reserved[] = {
+    // The initrd modules stay reserved: the root file system reads its
+    // files' contents from them in place.
+    PhysRange reserved[2 + BootInfo::kMaxModules] = {
         {0, abi::kLowReservedEnd},
         {img, early_limit - img},
-        {boot.initrd.addr, boot.initrd.size},
     };
+    size_t nreserved = 2;
+    for (int i = 0; i < boot.module_count; i++) {
+        reserved[nreserved++] = PhysRange{boot.modules[i].addr, boot.modules[i].size};
+    }
     TRY(frame_allocator.init(Span<const PhysRange>(ram, size_t(boot.ram_count)),
-                             Span<const PhysRange>(reserved, 3), arch::kDirectMapBase));
+                             Span<const PhysRange>(reserved, nreserved), arch::kDirectMapBase));
     heap_init(PageSource{heap_pages, heap_free_pages, nullptr}, [](void* p) {
         klog::error("kiln: heap_free of a pointer the heap did not give out: %p", p);
     });

@@ -113,20 +113,24 @@ inline constexpr uint16_t kPortExit = 0xf4;
 
 // Console port (kiln-vmm only; announced by kBootFlagConsolePort): a 32-bit
 // OUT of the guest-physical address (below 4 GiB, 8-byte aligned) of a
-// ConsoleWrite. The monitor writes the bytes to its stdout or stderr before
-// the guest resumes and stores the outcome in `result`: one exit per write
-// and no set-up, where a virtio-console costs ~20 register exits to start
-// (each ~30 us on kvm-pvm). Solo5's hvt console works the same way. The
-// kernel still drives virtio-console on other monitors.
+// ConsoleIo. The monitor carries it out before the guest resumes and stores
+// the outcome in `result`: one exit per write and no set-up, where a
+// virtio-console costs ~20 register exits to start (each ~30 us on
+// kvm-pvm). Solo5's hvt console works the same way. The kernel still drives
+// virtio-console on other monitors.
 inline constexpr uint16_t kPortConsole = 0x4b0;
 
-struct ConsoleWrite {
-    uint32_t stream;  // in: 1 stdout, 2 stderr
+inline constexpr uint32_t kConsoleStdin = 0;   // read: up to len bytes from stdin; 0 at EOF
+inline constexpr uint32_t kConsoleStdout = 1;  // write
+inline constexpr uint32_t kConsoleStderr = 2;  // write
+
+struct ConsoleIo {
+    uint32_t stream;  // in: kConsoleStdin, kConsoleStdout or kConsoleStderr
     uint32_t len;     // in: bytes at buf
     uint64_t buf;     // in: guest-physical address of the bytes
-    int64_t result;   // out: bytes written, or a negative Linux errno (-EFAULT, -EINVAL, -EIO)
+    int64_t result;   // out: bytes moved, or a negative Linux errno (-EFAULT, -EINVAL, -EIO)
 };
-static_assert(sizeof(ConsoleWrite) == 24);
+static_assert(sizeof(ConsoleIo) == 24);
 
 // ---- exit statuses -----------------------------------------------------------
 inline constexpr int kStatusKernelPanic = 113;  // kernel fault or failed assertion (report printed)

@@ -1,0 +1,51 @@
+// The running application: one process with one thread for now (threads
+// come with the scheduler work). Subsystems keep their per-process state
+// here: the address space (mm), open files and working directory (fs),
+// signal dispositions (linux/signal). Fields are owned by the subsystem
+// that names them.
+#pragma once
+
+#include <stdint.h>
+
+namespace kiln::mm {
+class UserAddressSpace;
+}
+namespace kiln::fs {
+class FdTable;
+struct FsContext;
+}
+
+namespace kiln::sched {
+
+struct SignalAction {
+    uint64_t handler;  // SIG_DFL 0, SIG_IGN 1, or a user address
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+struct Process {
+    int32_t pid = 1;
+    int32_t tid = 1;
+    int32_t ppid = 0;
+    uint32_t uid = 0, gid = 0, euid = 0, egid = 0;
+    uint32_t umask = 022;
+
+    mm::UserAddressSpace* vm = nullptr;  // mm/vm.h
+    fs::FdTable* files = nullptr;        // fs/fd_table.h
+    fs::FsContext* fs = nullptr;         // cwd and root (fs/vfs.h)
+
+    uint64_t clear_child_tid = 0;  // set_tid_address
+    uint64_t signal_mask = 0;      // blocked signals (bit n-1 for signal n)
+    SignalAction signal_actions[64] = {};
+
+    char exe_path[256] = {};  // /proc/self/exe
+};
+
+// The process the current system call or fault belongs to.
+Process& current();
+
+// Ends the application (and the VM) with a shell-style status.
+[[noreturn]] void exit_process(int status);
+
+}  // namespace kiln::sched
