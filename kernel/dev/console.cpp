@@ -39,11 +39,17 @@ Backend choose() {
 
 }  // namespace
 
-void console_write(const char* s, size_t n) {
+void console_write(Stream stream, const char* s, size_t n) {
     if (backend == Backend::kUnknown) backend = choose();
-    if (backend == Backend::kPort && console_port_write(1, s, n)) return;
+    if (backend == Backend::kPort && console_port_write(static_cast<int>(stream), s, n)) return;
     if (backend == Backend::kVirtio && virtio_console_write(s, n)) return;
     uart_write(s, n);
+}
+
+long console_read(char* buf, size_t n) {
+    if (backend == Backend::kUnknown) backend = choose();
+    if (backend != Backend::kPort) return -1;
+    return console_port_read(buf, n);
 }
 
 }  // namespace kiln::dev

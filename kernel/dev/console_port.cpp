@@ -7,7 +7,7 @@
 namespace kiln::dev {
 namespace {
 
-abi::ConsoleWrite request;
+abi::ConsoleIo request;
 // For bytes at an address the monitor cannot be told about (none yet; user
 // memory later), copied in chunks.
 char bounce[2048];
@@ -24,6 +24,28 @@ bool submit(int stream, uint64_t phys, size_t n) {
 }
 
 }  // namespace
+
+long console_port_read(char* buf, size_t n) {
+    uint64_t phys = arch::kernel_virt_to_phys(buf);
+    char* target = buf;
+    if (phys == ~0ull) {  // not directly addressable: read into the bounce buffer
+        if (n > sizeof(bounce)) n = sizeof(bounce);
+        target = bounce;
+        phys = arch::virt_to_phys_image(bounce);
+    }
+    request.stream = abi::kConsoleStdin;
+    request.len = uint32_t(n > 0xffffffffu ? 0xffffffffu : n);
+    request.buf = phys;
+    request.result = 0;
+    arch::cpu::barrier();
+    arch::cpu::outl(abi::kPortConsole, uint32_t(arch::virt_to_phys_image(&request)));
+    arch::cpu::barrier();
+    if (request.result < 0) return -1;
+    if (target != buf) {
+        for (int64_t i = 0; i < request.result; i++) buf[i] = bounce[i];
+    }
+    return long(request.result);
+}
 
 bool console_port_write(int stream, const char* s, size_t n) {
     uint64_t phys = arch::kernel_virt_to_phys(s);

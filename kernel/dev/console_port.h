@@ -10,4 +10,7 @@ namespace kiln::dev {
 // when the monitor refused it.
 bool console_port_write(int stream, const char* s, size_t n);
 
+// Reads up to n bytes of the monitor's stdin (blocking); 0 at EOF, -1 on error.
+long console_port_read(char* buf, size_t n);
+
 }  // namespace kiln::dev
