@@ -11,6 +11,7 @@ constexpr uint64_t kUser = 1ull << 2;
 constexpr uint64_t kLarge = 1ull << 7;
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 
+constexpr uint64_t kUserHalfEnd = 0x0000800000000000ull;
 uint64_t phys_offset = 0;  // 0: boot identity map; then kDirectMapBase
 AddressSpace kernel_as;
 uint64_t mmio_next = kMmioWindowBase;
@@ -66,7 +67,8 @@ Result<uint64_t*> AddressSpace::walk(uint64_t va, int leaf_level) {
             if (!pa) return Error(Errno::kENOMEM);
             uint64_t* fresh = table(pa);
             for (int i = 0; i < 512; i++) fresh[i] = 0;
-            e = pa | kPresent | kPteWrite | user_bit();
+            // Tables above application pages must allow user access too.
+            e = pa | kPresent | kPteWrite | (va < kUserHalfEnd ? kUser : user_bit());
             t[idx] = e;
             if (level == 4) table(pml4_ + 0x1000)[idx] = e;  // the PVM twin
         } else if (e & kLarge) {

@@ -17,6 +17,7 @@ inline constexpr uint64_t kMmioWindowSize = 1ull << 30;
 
 inline constexpr uint64_t kPteWrite = 1ull << 1;
 inline constexpr uint64_t kPteNoExec = 1ull << 63;
+inline constexpr uint64_t kPteUser = 1ull << 2;  // an application page (lower half)
 inline constexpr uint64_t kPteUncached = (1ull << 3) | (1ull << 4);  // PWT | PCD
 
 // Page-table pages come from here: a bump allocator during boot, the frame
