@@ -1,6 +1,6 @@
 // Everything the monitor writes into the guest before the first instruction:
 // boot page tables and GDT (lib/abi/boot.h "64-bit direct entry"), the PVH
-// start info with memory map and module list, the command line, the initrd.
+// start info with memory map and module list, the command line, the initrds.
 #pragma once
 
 #include <stdint.h>
@@ -28,23 +28,24 @@ struct Initrd {
     const char* path = nullptr;
     int fd = -1;
     uint64_t size = 0;
+    uint64_t gpa = 0;  // set by place_initrds
 };
 Initrd open_initrd(const char* path);
 
-// Where the initrd goes: page-aligned at the top of low RAM (which ends at
-// low_end), above the kernel. Exits when it does not fit.
-uint64_t place_initrd(const Initrd& initrd, uint64_t low_end, uint64_t kernel_end);
+// Where the initrds go: page-aligned at the top of low RAM (which ends at
+// low_end), the first highest and each next one below the one before, all
+// above the kernel. Sets each gpa; exits when they do not fit.
+void place_initrds(Initrd* initrds, int count, uint64_t low_end, uint64_t kernel_end);
 
-// Reads the initrd to the top of low RAM (page-aligned), above the kernel.
-// Returns its guest-physical address; exits when it does not fit.
-uint64_t load_initrd(const Initrd& initrd, GuestMemory& mem, uint64_t kernel_end);
+// Reads a placed initrd into guest memory at its gpa and closes its file.
+void load_initrd(Initrd& initrd, GuestMemory& mem);
 
 // Builds "<user cmdline> virtio_mmio.device=4K@0x...:IRQ ..." into out
 // (kCmdlineMax bytes); exits when too long.
 void build_cmdline(const char* user, uint32_t virtio_devices, char* out);
 
-// HvmStartInfo + memmap + modlist at kStartInfoGpa, command line at kCmdlineGpa.
-void write_start_info(GuestMemory& mem, const char* cmdline, uint64_t initrd_gpa,
-                      uint64_t initrd_size);
+// HvmStartInfo + memmap + modlist (one module per initrd, in order) at
+// kStartInfoGpa, command line at kCmdlineGpa.
+void write_start_info(GuestMemory& mem, const char* cmdline, const Initrd* initrds, int count);
 
 }  // namespace kiln::vmm

@@ -28,9 +28,10 @@ using namespace kiln::vmm;
 int main(int argc, char** argv) {
     Options opt = parse_options(argc, argv);
     KernelImage kernel = open_kernel(opt.kernel);
-    Initrd initrd = open_initrd(opt.initrd);
-    place_initrd(initrd, opt.mem < abi::kMmioHoleStart ? opt.mem : abi::kMmioHoleStart,
-                 kernel.load_end);
+    Initrd initrds[kMaxInitrds];
+    for (int i = 0; i < opt.initrd_count; ++i) initrds[i] = open_initrd(opt.initrds[i]);
+    place_initrds(initrds, opt.initrd_count,
+                  opt.mem < abi::kMmioHoleStart ? opt.mem : abi::kMmioHoleStart, kernel.load_end);
     constexpr uint32_t kVirtioDevices = 1;
     static char cmdline[abi::kCmdlineMax];
     build_cmdline(opt.cmdline, kVirtioDevices, cmdline);
@@ -43,10 +44,10 @@ int main(int argc, char** argv) {
     }
     GuestMemory& mem = *created;
     load_kernel(kernel, mem);
-    uint64_t initrd_gpa = load_initrd(initrd, mem, kernel.load_end);
+    for (int i = 0; i < opt.initrd_count; ++i) load_initrd(initrds[i], mem);
     write_page_tables(mem);
     write_gdt(mem);
-    write_start_info(mem, cmdline, initrd_gpa, initrd.size);
+    write_start_info(mem, cmdline, initrds, opt.initrd_count);
 
     Vm vm = create_vm(kvm_fd, mem);
     set_entry_state(vm, kernel);

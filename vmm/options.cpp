@@ -11,11 +11,12 @@ namespace kiln::vmm {
 namespace {
 
 constexpr const char kUsage[] =
-    "usage: kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE] [--stats] [--quiet-log] "
+    "usage: kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log] "
     "KERNEL.elf\n"
     "  --mem SIZE      guest RAM, e.g. 64M or 1G (default 64M, at least 16M)\n"
     "  --cmdline STR   kernel command line\n"
-    "  --initrd FILE   initial ramdisk, passed as PVH module 0\n"
+    "  --initrd FILE   initial ramdisk (cpio); repeatable, up to 8, passed as PVH\n"
+    "                  modules 0, 1, ... in order\n"
     "  --stats         print exit counters and memory use to stderr at exit\n"
     "  --quiet-log     do not copy the kernel log (UART) to stderr\n";
 
@@ -75,7 +76,11 @@ Options parse_options(int argc, char** argv) {
         } else if ((v = value("--cmdline")) != nullptr) {
             o.cmdline = v;
         } else if ((v = value("--initrd")) != nullptr) {
-            o.initrd = v;
+            if (o.initrd_count == kMaxInitrds) {
+                fatal("--initrd given more than %d times; pack the files into fewer archives",
+                      kMaxInitrds);
+            }
+            o.initrds[o.initrd_count++] = v;
         } else if (strcmp(a, "--stats") == 0) {
             o.stats = true;
         } else if (strcmp(a, "--quiet-log") == 0) {

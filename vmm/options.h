@@ -1,5 +1,5 @@
 // kiln-vmm's command line:
-//   kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE] [--stats] [--quiet-log] KERNEL.elf
+//   kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log] KERNEL.elf
 #pragma once
 
 #include <stdint.h>
@@ -9,11 +9,15 @@ namespace kiln::vmm {
 inline constexpr uint64_t kDefaultMem = 64ull << 20;
 inline constexpr uint64_t kMinMem = 16ull << 20;
 inline constexpr uint64_t kMaxMem = 64ull << 30;
+// As many PVH modules as the kernel reads (kernel/boot_info.h BootInfo::kMaxModules).
+inline constexpr int kMaxInitrds = 8;
 
 struct Options {
     uint64_t mem = kDefaultMem;
     const char* cmdline = "";
-    const char* initrd = nullptr;
+    // The --initrd files in command-line order: PVH modules 0, 1, ...
+    const char* initrds[kMaxInitrds] = {};
+    int initrd_count = 0;
     const char* kernel = nullptr;
     bool stats = false;
     bool quiet_log = false;           // drop the kernel's UART log

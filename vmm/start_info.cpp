@@ -1,8 +1,9 @@
 // PVH start info (Xen's hvm_start_info v1; lib/abi/boot.h), the kernel
-// command line and the initrd, placed where lib/abi/boot.h says.
+// command line and the initrds, placed where lib/abi/boot.h says.
 #include "abi/boot.h"
 #include "boot_setup.h"
 #include "log.h"
+#include "options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,20 +44,29 @@ Initrd open_initrd(const char* path) {
     return r;
 }
 
-uint64_t place_initrd(const Initrd& initrd, uint64_t low_end, uint64_t kernel_end) {
-    if (initrd.fd < 0) return 0;
+void place_initrds(Initrd* initrds, int count, uint64_t low_end, uint64_t kernel_end) {
     uint64_t floor = (kernel_end + kPage - 1) & ~(kPage - 1);
-    if (initrd.size > low_end || ((low_end - initrd.size) & ~(kPage - 1)) < floor) {
-        fatal("initrd '%s' (%llu KiB) does not fit in guest RAM above the kernel; raise --mem",
-              initrd.path, static_cast<unsigned long long>(initrd.size >> 10));
+    uint64_t top = low_end & ~(kPage - 1);
+    for (int i = 0; i < count; ++i) {
+        Initrd& r = initrds[i];
+        if (r.size > top || ((top - r.size) & ~(kPage - 1)) < floor) {
+            if (count == 1) {
+                fatal("initrd '%s' (%llu KiB) does not fit in guest RAM above the kernel; raise "
+                      "--mem",
+                      r.path, static_cast<unsigned long long>(r.size >> 10));
+            }
+            fatal("initrd '%s' (%llu KiB, number %d of %d) does not fit in guest RAM above the "
+                  "kernel and the initrds before it; raise --mem",
+                  r.path, static_cast<unsigned long long>(r.size >> 10), i + 1, count);
+        }
+        r.gpa = (top - r.size) & ~(kPage - 1);
+        top = r.gpa;
     }
-    return (low_end - initrd.size) & ~(kPage - 1);
 }
 
-uint64_t load_initrd(const Initrd& initrd, GuestMemory& mem, uint64_t kernel_end) {
-    if (initrd.fd < 0) return 0;
-    uint64_t gpa = place_initrd(initrd, mem.low_end(), kernel_end);
-    auto dst = mem.span(gpa, initrd.size);
+void load_initrd(Initrd& initrd, GuestMemory& mem) {
+    if (initrd.fd < 0) return;
+    auto dst = mem.span(initrd.gpa, initrd.size);
     if (!dst.ok()) fatal("internal: initrd placement outside RAM");
     uint64_t done = 0;
     while (done < initrd.size) {
@@ -69,7 +79,7 @@ uint64_t load_initrd(const Initrd& initrd, GuestMemory& mem, uint64_t kernel_end
         done += n;
     }
     close(initrd.fd);
-    return gpa;
+    initrd.fd = -1;
 }
 
 void build_cmdline(const char* user, uint32_t virtio_devices, char* out) {
@@ -97,14 +107,13 @@ void build_cmdline(const char* user, uint32_t virtio_devices, char* out) {
     out[len] = '\0';
 }
 
-void write_start_info(GuestMemory& mem, const char* cmdline, uint64_t initrd_gpa,
-                      uint64_t initrd_size) {
+void write_start_info(GuestMemory& mem, const char* cmdline, const Initrd* initrds, int count) {
     using abi::HvmMemmapEntry;
     using abi::HvmModlistEntry;
     using abi::HvmStartInfo;
     constexpr uint64_t kMemmapGpa = abi::kStartInfoGpa + sizeof(HvmStartInfo);
     constexpr uint64_t kModlistGpa = kMemmapGpa + 3 * sizeof(HvmMemmapEntry);
-    static_assert(kModlistGpa + sizeof(HvmModlistEntry) <= abi::kCmdlineGpa);
+    static_assert(kModlistGpa + kMaxInitrds * sizeof(HvmModlistEntry) <= abi::kCmdlineGpa);
 
     HvmMemmapEntry* map = boot_object<HvmMemmapEntry>(mem, kMemmapGpa);
     uint32_t n = 0;
@@ -121,10 +130,13 @@ void write_start_info(GuestMemory& mem, const char* cmdline, uint64_t initrd_gpa
     si->cmdline_paddr = abi::kCmdlineGpa;
     si->memmap_paddr = kMemmapGpa;
     si->memmap_entries = n;
-    if (initrd_size != 0 || initrd_gpa != 0) {
-        HvmModlistEntry* mod = boot_object<HvmModlistEntry>(mem, kModlistGpa);
-        *mod = HvmModlistEntry{initrd_gpa, initrd_size, 0, 0};
-        si->nr_modules = 1;
+    if (count > 0) {
+        for (int i = 0; i < count; ++i) {
+            HvmModlistEntry* mod =
+                boot_object<HvmModlistEntry>(mem, kModlistGpa + i * sizeof(HvmModlistEntry));
+            *mod = HvmModlistEntry{initrds[i].gpa, initrds[i].size, 0, 0};
+        }
+        si->nr_modules = static_cast<uint32_t>(count);
         si->modlist_paddr = kModlistGpa;
     }
 

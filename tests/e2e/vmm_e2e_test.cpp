@@ -137,6 +137,24 @@ TEST(VmmErrors, InitrdTooBig) {
                  {"does not fit", "--mem"});
 }
 
+TEST(VmmErrors, SecondInitrdDoesNotFit) {
+    // Each fits alone; together they do not.
+    std::string a = write_file("half-a.initrd", "");
+    std::string b = write_file("half-b.initrd", "");
+    ASSERT_EQ(truncate(a.c_str(), 40ll << 20), 0);
+    ASSERT_EQ(truncate(b.c_str(), 40ll << 20), 0);
+    expect_error(run_vmm({"--mem", "64M", "--initrd", a, "--initrd", b, KILN_GUEST_exit42}),
+                 {"does not fit", "half-b.initrd", "number 2 of 2", "--mem"});
+}
+
+TEST(VmmErrors, TooManyInitrds) {
+    std::string p = write_file("one.initrd", "x");
+    std::vector<std::string> args;
+    for (int i = 0; i < 9; ++i) args.insert(args.end(), {"--initrd", p});
+    args.push_back(KILN_GUEST_exit42);
+    expect_error(run_vmm(args), {"--initrd given more than 8 times"});
+}
+
 TEST(VmmErrors, CmdlineTooLong) {
     expect_error(run_vmm({"--cmdline", std::string(5000, 'a'), KILN_GUEST_exit42}),
                  {"--cmdline", "4095"});
@@ -259,6 +277,18 @@ TEST(VmmGuest, InitrdAndLargeMemory) {
     RunResult r = run_vmm({"--mem", "4G", "--initrd", initrd, "--cmdline", "quiet",
                            KILN_GUEST_exit42});
     EXPECT_EQ(r.status, 42) << r.err;
+}
+
+TEST(VmmGuest, TwoInitrdsAreTwoModulesInOrder) {
+    REQUIRE_KVM();
+    // Odd sizes, so that page alignment matters.
+    std::string a = write_file("a.initrd", "A" + std::string(5000, 'a') + "Z");
+    std::string b = write_file("b.initrd", "B" + std::string(123, 'b') + "Z");
+    RunResult r = run_vmm({"--initrd", a, "--initrd=" + b, KILN_GUEST_modules});
+    EXPECT_EQ(r.status, 44) << r.err;
+    // The same files given the other way round fail the order check.
+    r = run_vmm({"--initrd", b, "--initrd", a, KILN_GUEST_modules});
+    EXPECT_EQ(r.status, 3) << r.err;
 }
 
 }  // namespace
