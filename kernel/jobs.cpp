@@ -5,6 +5,8 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "linux/syscall.h"
 #include "dev/console.h"
 #include "kernel.h"
 #include "kiln/cmdline.h"
@@ -108,6 +110,25 @@ void check(bool ok, const char* what) {
     arch::shutdown(failures ? 1 : 0);
 }
 
+extern "C" const char kiln_usertest_code[], kiln_usertest_code_end[];
+
+// Ring 3 without a loader: one code page and one stack page mapped by hand.
+[[noreturn]] void usertest() {
+    constexpr uint64_t kCode = 0x400000, kStackTop = 0x80000000;
+    auto code = mm::frames().alloc(1);
+    auto stack = mm::frames().alloc(1);
+    if (!code.ok() || !stack.ok()) arch::shutdown(abi::kStatusKernelPanic);
+    auto* dst = static_cast<char*>(arch::phys_to_virt(*code));
+    for (const char* p = kiln_usertest_code; p < kiln_usertest_code_end; p++) *dst++ = *p;
+    auto& as = arch::kernel_address_space();
+    if (!as.map(kCode, *code, 4096, arch::kPteUser).ok() ||
+        !as.map(kStackTop - 4096, *stack, 4096, arch::kPteUser | arch::kPteWrite | arch::kPteNoExec).ok()) {
+        arch::shutdown(abi::kStatusKernelPanic);
+    }
+    arch::init_user_mode();
+    arch::enter_user(kCode, kStackTop - 16);
+}
+
 }  // namespace
 
 [[noreturn]] void run_builtin_job(const char* cmdline) {
@@ -121,6 +142,7 @@ void check(bool ok, const char* what) {
     }
     if (cmdline_get(cmdline, "bench", &v) && cmdline_key_equal(v, "cpuloop")) cpuloop();
     if (cmdline_flag(cmdline, "selftest")) selftest();
+    if (cmdline_flag(cmdline, "usertest")) usertest();
     if (cmdline_get(cmdline, "exit", &v)) {
         auto status = parse_u64(v);
         arch::shutdown(status.ok() ? int(*status & 0xff) : 2);

@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "kiln/cmdline.h"
 #include "klog.h"
+#include "linux/syscall.h"
 #include "mm/memory.h"
 
 
@@ -52,6 +53,8 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
         arch::shutdown(abi::kStatusKernelPanic);
     }
     arch::enable_supervisor_protection();
+    sys::init_syscall_table();
+    sys::set_strace(cmdline_flag(boot_info.cmdline, "kiln.strace"));
     run_builtin_job(boot_info.cmdline);
 }
 

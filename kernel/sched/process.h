@@ -48,4 +48,12 @@ Process& current();
 // Ends the application (and the VM) with a shell-style status.
 [[noreturn]] void exit_process(int status);
 
+// Ends the application as a fatal signal would: prints a report naming the
+// signal (and `why`) on the kernel log and exits with 128 + sig, the status
+// a shell shows for it.
+[[noreturn]] void die_of_signal(int sig, const char* why);
+
+// "SIGSEGV" for 11, and so on; "SIG?" for unknown numbers.
+const char* signal_name(int sig);
+
 }  // namespace kiln::sched

@@ -140,6 +140,19 @@ TEST_P(BootTest, StackOverflowHitsTheGuardPage) {
     EXPECT_NE(b.log.find("crash_stack_overflow("), std::string::npos) << describe(b);
 }
 
+// Ring 3 without a loader (the kernel's `usertest` job): two syscalls, then
+// ud2, which must end the program as SIGILL with a report.
+TEST_P(BootTest, UserModeSyscallsAndFatalSignal) {
+    Boot b = boot("usertest kiln.strace");
+    // QEMU's isa-debug-exit keeps only 7 bits of the status.
+    if (GetParam() == Monitor::kKilnVmm) EXPECT_EQ(b.status, 128 + 4) << describe(b);
+    EXPECT_NE(b.log.find("write("), std::string::npos) << describe(b);
+    EXPECT_NE(b.log.find("getpid() = "), std::string::npos) << describe(b);
+    EXPECT_NE(b.log.find("killed by SIGILL: invalid opcode (#UD) at rip 0x400025"), std::string::npos)
+        << describe(b);
+    EXPECT_NE(b.log.find("exit status 132"), std::string::npos) << describe(b);
+}
+
 // q35: a PC with firmware and no virtio-mmio, so program output falls back
 // to the UART. TCG only: under kvm-pvm the firmware's real-mode code is
 // emulated and takes seconds.

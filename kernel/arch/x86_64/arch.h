@@ -52,6 +52,14 @@ void enable_supervisor_protection();
 // The address of the last page fault (vif.cr2 on kvm-pvm, CR2 elsewhere).
 uint64_t fault_address();
 
+// The application side (user.cpp, user_entry.S): SYSCALL set-up, the first
+// entry to ring 3 (every register zero, interrupts on), and the FS base that
+// arch_prctl(ARCH_SET_FS) sets for thread-local storage.
+void init_user_mode();
+[[noreturn]] void enter_user(uint64_t rip, uint64_t rsp);
+void set_fs_base(uint64_t base);
+uint64_t fs_base();
+
 // Ends the VM with an exit status (kiln-vmm: the status; QEMU isa-debug-exit:
 // (status << 1) | 1; otherwise a triple fault so -no-reboot stops).
 [[noreturn]] void shutdown(int status);

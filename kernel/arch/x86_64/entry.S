@@ -44,7 +44,23 @@ trap_common:
     pushq %r14
     pushq %r15
     cld
-    movq  %rsp, %rdi
+    /*
+     * kvm-pvm: a frame's CS does not tell kernel from app (once a native
+     * iretq has returned to the kernel with CS 0x33, the next kernel frame
+     * carries 0x33 too), so the kernel keeps kiln_in_user and writes the
+     * frame's CS/SS from it: 0x10/0x18 kernel, 0x33/0x2b app.
+     */
+    cmpb  $0, kiln_pvm_active(%rip)
+    je    2f
+    cmpb  $0, kiln_in_user(%rip)
+    jne   1f
+    movq  $0x10, 18*8(%rsp)
+    movq  $0x18, 21*8(%rsp)
+    jmp   2f
+1:  movb  $0, kiln_in_user(%rip)
+    movq  $0x33, 18*8(%rsp)
+    movq  $0x2b, 21*8(%rsp)
+2:  movq  %rsp, %rdi
     /* a frame pointer chain through the interrupted code for backtraces */
     pushq 17*8(%rsp)            /* the interrupted RIP (above 15 regs, vector, error) */
     pushq %rbp
@@ -72,7 +88,12 @@ trap_common:
     iretq
 
 pvm_return:
-    movq  $0x33, 8(%rsp)
+    cmpq  $0x10, 8(%rsp)        /* trap_common marked kernel frames 0x10 */
+    je    3f
+    movb  $0, kiln_vif+VIF_IF(%rip)
+    movb  $1, kiln_in_user(%rip)
+    int   $0x17                 /* back to the app through the IRET frame */
+3:  movq  $0x33, 8(%rsp)
     movq  $0x2b, 32(%rsp)
     testl $0x200, 16(%rsp)
     jz    1f
@@ -104,6 +125,11 @@ kiln_pvm_halt_end:
     ret
 2:  outb  %al, $0x80            /* deliver the pending event instead of halting */
     jmp   kiln_pvm_halt_end
+
+    .data
+    .globl kiln_in_user
+kiln_in_user:
+    .byte 0                     /* kvm-pvm: 1 while the app runs */
 
     .bss
     .p2align 12

@@ -10,6 +10,9 @@
 #include "kiln/format.h"
 #include "kiln/ksyms.h"
 #include "klog.h"
+#include "linux/user.h"
+#include "mm/vm.h"
+#include "sched/process.h"
 
 extern "C" char __text_start[], __text_end[];
 extern "C" char kiln_pvm_halt_begin[], kiln_pvm_halt_end[];
@@ -134,8 +137,63 @@ void set_irq_handler(uint8_t vector, IrqHandler handler) {
     shutdown(abi::kStatusKernelPanic);
 }
 
+// Linux's signal for each exception taken in user mode (arch/x86/kernel/traps.c's mapping).
+int user_signal(uint64_t vector) {
+    switch (vector) {
+        case 0: case 16: case 19: return 8;   // SIGFPE
+        case 1: case 3: return 5;             // SIGTRAP
+        case 6: return 4;                     // SIGILL
+        case 17: return 7;                    // SIGBUS
+        default: return 11;                   // SIGSEGV
+    }
+}
+
+// A fatal fault in the application: the report a developer needs (signal,
+// address, instruction bytes, registers), then exit status 128 + signal.
+[[noreturn]] void user_crash(const TrapFrame* f, uint64_t fault_addr) {
+    const int sig = user_signal(f->vector);
+    const auto& proc = sched::current();
+    klog::set_level(klog::Level::kError);
+    klog::error("kiln: %s killed by %s: %s at rip 0x%lx", proc.exe_path[0] ? proc.exe_path : "the program",
+                sched::signal_name(sig), kExceptionNames[f->vector], f->rip);
+    if (f->vector == 14) {
+        klog::error("  fault address 0x%016lx (%s %s)", fault_addr,
+                    (f->error & 16) ? "instruction fetch from" : (f->error & 2) ? "write to" : "read from",
+                    (f->error & 1) ? "a page that forbids it" : "an unmapped address");
+    }
+    uint8_t code[16];
+    if (sys::copy_from_user(code, f->rip, sizeof(code)).ok()) {
+        char hex[16 * 3 + 1];
+        for (int i = 0; i < 16; i++) format(hex + 3 * i, 4, "%02x ", code[i]);
+        klog::error("  instruction bytes at rip: %s", hex);
+    }
+    klog::error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
+    klog::error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp, f->rsp);
+    klog::error("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx", f->r8, f->r9, f->r10, f->r11);
+    klog::error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14, f->r15);
+    klog::error("kiln: exit status %d", 128 + sig);
+    sched::exit_process(128 + sig);
+}
+
+mm::Access fault_access(uint64_t error) {
+    if (error & 16) return mm::Access::kExec;
+    return (error & 2) ? mm::Access::kWrite : mm::Access::kRead;
+}
+
 extern "C" void kiln_trap(TrapFrame* f) {
+    const bool from_user = (f->cs & 3) == 3;
+    if (f->vector == 14) {
+        // Demand paging: the app's own touches, and kernel copies to or from
+        // app memory (linux/user.h makes pages present first; this is the net).
+        const uint64_t addr = fault_address();
+        mm::UserAddressSpace* vm = sched::current().vm;
+        if (addr < sys::kUserTop && vm != nullptr && vm->handle_fault(addr, fault_access(f->error)).ok()) {
+            return;
+        }
+        if (from_user) user_crash(f, addr);
+    }
     if (f->vector < 32) {
+        if (from_user) user_crash(f, 0);
         crash(kExceptionNames[f->vector], f);
     }
     // An event that arrived inside kiln_pvm_halt's unmask-to-halt window:
@@ -152,3 +210,8 @@ extern "C" void kiln_trap(TrapFrame* f) {
 }
 
 }  // namespace kiln::arch
+
+// FIXME: remove once kernel/mm/vm.cpp lands (it defines the real one).
+__attribute__((weak)) kiln::Result<void> kiln::mm::UserAddressSpace::handle_fault(uint64_t, Access) {
+    return Error(Errno::kEFAULT);
+}
