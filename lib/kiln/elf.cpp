@@ -74,6 +74,15 @@ Result<bool> NoteReader::next(Note* out) {
 }
 
 Result<ElfFile> ElfFile::parse(Bytes file) {
+    return parse_impl(file, file.size());
+}
+
+Result<ElfFile> ElfFile::parse_headers(Bytes head, uint64_t file_size) {
+    if (head.size() > file_size) return Error(Errno::kENOEXEC);
+    return parse_impl(head, file_size);
+}
+
+Result<ElfFile> ElfFile::parse_impl(Bytes file, uint64_t file_size) {
     if (!file.contains(0, kEhdrSize)) return Error(Errno::kENOEXEC);
     if (file[0] != 0x7f || file[1] != 'E' || file[2] != 'L' || file[3] != 'F') {
         return Error(Errno::kENOEXEC);
@@ -103,7 +112,9 @@ Result<ElfFile> ElfFile::parse(Bytes file) {
 
     for (size_t i = 0; i < elf.phnum_; ++i) {
         ProgramHeader ph = elf.phdr(i);
-        if (!file.contains(ph.offset, ph.filesz)) return Error(Errno::kENOEXEC);
+        if (ph.offset > file_size || ph.filesz > file_size - ph.offset) {
+            return Error(Errno::kENOEXEC);
+        }
         if (add_overflows(ph.vaddr, ph.memsz) || add_overflows(ph.paddr, ph.memsz)) {
             return Error(Errno::kENOEXEC);
         }
@@ -127,6 +138,88 @@ Result<Note> ElfFile::find_note(const char* name, uint32_t type) const {
             if (!more) break;
             if (note.type == type && note.name_is(name)) return note;
         }
+    }
+    return Error(Errno::kENOENT);
+}
+
+Result<Bytes> ElfFile::interp() const {
+    for (size_t i = 0; i < phnum_; ++i) {
+        ProgramHeader ph = phdr(i);
+        if (ph.type != kPtInterp) continue;
+        Bytes path = file_bytes(ph);
+        if (path.size() < 2 || path[path.size() - 1] != 0) return Error(Errno::kENOEXEC);
+        // The path ends at its first NUL; a NUL before the end shortens it.
+        size_t n = 0;
+        while (path[n] != 0) ++n;
+        if (n == 0) return Error(Errno::kENOEXEC);
+        return path.subspan(0, n);
+    }
+    return Error(Errno::kENOENT);
+}
+
+Result<Bytes> ElfFile::bytes_at_vaddr(uint64_t vaddr, uint64_t size) const {
+    for (size_t i = 0; i < phnum_; ++i) {
+        ProgramHeader ph = phdr(i);
+        if (ph.type != kPtLoad) continue;
+        if (vaddr < ph.vaddr) continue;
+        uint64_t rel = vaddr - ph.vaddr;
+        // parse() checked [offset, offset+filesz) is in the file.
+        if (rel > ph.filesz || size > ph.filesz - rel) continue;
+        return file_.subspan(ph.offset + rel, size);
+    }
+    return Error(Errno::kENOEXEC);
+}
+
+Result<DynamicSection> DynamicSection::parse(const ElfFile& elf) {
+    DynamicSection d;
+    bool found = false;
+    for (size_t i = 0; i < elf.phdr_count(); ++i) {
+        ProgramHeader ph = elf.phdr(i);
+        if (ph.type != kPtDynamic) continue;
+        if (found) return Error(Errno::kENOEXEC);
+        found = true;
+        d.entries_ = elf.file_bytes(ph);
+    }
+    if (!found) return Error(Errno::kENOENT);
+    // Entries run to DT_NULL; a table without one ends with its segment.
+    size_t max = d.entries_.size() / kDynSize;
+    while (d.count_ < max && static_cast<int64_t>(le64(d.entries_, d.count_ * kDynSize)) != kDtNull) {
+        ++d.count_;
+    }
+    bool have_strtab = false, have_strsz = false;
+    uint64_t strtab = 0, strsz = 0;
+    for (size_t i = 0; i < d.count_; ++i) {
+        DynEntry e = d.entry(i);
+        if (e.tag == kDtStrtab && !have_strtab) {
+            have_strtab = true;
+            strtab = e.value;
+        } else if (e.tag == kDtStrsz && !have_strsz) {
+            have_strsz = true;
+            strsz = e.value;
+        }
+    }
+    if (have_strtab != have_strsz) return Error(Errno::kENOEXEC);
+    if (have_strtab) d.strtab_ = TRY(elf.bytes_at_vaddr(strtab, strsz));
+    return d;
+}
+
+DynEntry DynamicSection::entry(size_t i) const {
+    return DynEntry{static_cast<int64_t>(le64(entries_, i * kDynSize)),
+                    le64(entries_, i * kDynSize + 8)};
+}
+
+Result<Bytes> DynamicSection::string(uint64_t offset) const {
+    if (offset >= strtab_.size()) return Error(Errno::kENOEXEC);
+    for (size_t end = offset; end < strtab_.size(); ++end) {
+        if (strtab_[end] == 0) return strtab_.subspan(offset, end - offset);
+    }
+    return Error(Errno::kENOEXEC);
+}
+
+Result<Bytes> DynamicSection::string_of(int64_t tag) const {
+    for (size_t i = 0; i < count_; ++i) {
+        DynEntry e = entry(i);
+        if (e.tag == tag) return string(e.value);
     }
     return Error(Errno::kENOENT);
 }

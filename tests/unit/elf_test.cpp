@@ -1,10 +1,13 @@
 // lib/kiln/elf: header and program-header validation, PT_LOAD and PT_NOTE
-// walking, and the malformed inputs a hostile image can carry.
+// walking, PT_INTERP and the dynamic section, and the malformed inputs a
+// hostile image can carry.
 #include "kiln/elf.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -248,6 +251,181 @@ TEST(Elf, ReaderHandlesEmptyNameAndUnpaddedTail) {
     auto end = reader.next(&out);
     ASSERT_TRUE(end.ok());
     EXPECT_FALSE(*end);
+}
+
+// ---- PT_INTERP and the dynamic section ------------------------------------
+
+// A shared-object-like ET_DYN: one PT_LOAD mapping the whole file at
+// kBase, a PT_INTERP and a PT_DYNAMIC whose string table lies in the load.
+struct DynImage {
+    static constexpr uint64_t kBase = 0x400000;
+    static constexpr size_t kInterpOff = 0x100;
+    static constexpr size_t kStrOff = 0x140;
+    static constexpr size_t kDynOff = 0x200;
+    static constexpr char kStrings[] = "\0libc.so.6\0libm.so.6\0$ORIGIN/../lib\0/opt/lib\0soname.so";
+    std::vector<uint8_t> bytes;
+    std::vector<std::pair<int64_t, uint64_t>> dyn;
+
+    DynImage() {
+        dyn = {{kDtNeeded, 1},        {kDtNeeded, 11},          {kDtRunpath, 21},
+               {kDtRpath, 36},        {kDtSoname, 45},          {kDtStrtab, kBase + kStrOff},
+               {kDtStrsz, sizeof(kStrings)}, {kDtNull, 0}};
+        build("/lib64/ld-linux-x86-64.so.2");
+    }
+    void build(const std::string& interp) {
+        bytes.assign(kDynOff + dyn.size() * 16, 0);
+        const uint8_t ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+        memcpy(bytes.data(), ident, sizeof(ident));
+        put16(bytes, 16, kTypeDyn);
+        put16(bytes, 18, kMachineX86_64);
+        put32(bytes, 20, 1);
+        put64(bytes, 32, 64);
+        put16(bytes, 52, 64);
+        put16(bytes, 54, 56);
+        put16(bytes, 56, 3);
+        phdr(0, kPtLoad, 0, kBase, bytes.size());
+        phdr(1, kPtInterp, kInterpOff, kBase + kInterpOff, interp.size() + 1);
+        phdr(2, kPtDynamic, kDynOff, kBase + kDynOff, dyn.size() * 16);
+        memcpy(&bytes[kInterpOff], interp.data(), interp.size());
+        memcpy(&bytes[kStrOff], kStrings, sizeof(kStrings));
+        for (size_t i = 0; i < dyn.size(); ++i) {
+            put64(bytes, kDynOff + 16 * i, dyn[i].first);
+            put64(bytes, kDynOff + 16 * i + 8, dyn[i].second);
+        }
+    }
+    void phdr(int i, uint32_t type, uint64_t off, uint64_t addr, uint64_t size) {
+        size_t p = 64 + 56 * i;
+        put32(bytes, p, type);
+        put32(bytes, p + 4, kPfR);
+        put64(bytes, p + 8, off);
+        put64(bytes, p + 16, addr);
+        put64(bytes, p + 24, addr);
+        put64(bytes, p + 32, size);
+        put64(bytes, p + 40, size);
+        put64(bytes, p + 48, 8);
+    }
+    Bytes span() const { return Bytes(bytes.data(), bytes.size()); }
+};
+
+std::string str(Bytes b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+
+TEST(ElfDynamic, ReadsInterpNeededRunpathRpathSoname) {
+    DynImage img;
+    auto elf = ElfFile::parse(img.span());
+    ASSERT_TRUE(elf.ok());
+    auto interp = elf->interp();
+    ASSERT_TRUE(interp.ok());
+    EXPECT_EQ(str(*interp), "/lib64/ld-linux-x86-64.so.2");
+
+    auto dyn = DynamicSection::parse(*elf);
+    ASSERT_TRUE(dyn.ok());
+    EXPECT_EQ(dyn->count(), 7u);  // DT_NULL ends the table
+    std::vector<std::string> needed;
+    for (size_t i = 0; i < dyn->count(); ++i) {
+        DynEntry e = dyn->entry(i);
+        if (e.tag != kDtNeeded) continue;
+        auto s = dyn->string(e.value);
+        ASSERT_TRUE(s.ok());
+        needed.push_back(str(*s));
+    }
+    EXPECT_EQ(needed, (std::vector<std::string>{"libc.so.6", "libm.so.6"}));
+    EXPECT_EQ(str(*dyn->string_of(kDtRunpath)), "$ORIGIN/../lib");
+    EXPECT_EQ(str(*dyn->string_of(kDtRpath)), "/opt/lib");
+    EXPECT_EQ(str(*dyn->string_of(kDtSoname)), "soname.so");
+    EXPECT_EQ(code(dyn->string_of(42).error()), ENOENT);
+    EXPECT_EQ(str(*dyn->string(0)), "");
+}
+
+TEST(ElfDynamic, StaticExecutableHasNone) {
+    Image img;  // PT_LOAD and PT_NOTE only
+    auto elf = ElfFile::parse(img.span());
+    ASSERT_TRUE(elf.ok());
+    EXPECT_EQ(code(elf->interp().error()), ENOENT);
+    EXPECT_EQ(code(DynamicSection::parse(*elf).error()), ENOENT);
+}
+
+TEST(ElfDynamic, RejectsBadInterp) {
+    DynImage a;
+    a.bytes[DynImage::kInterpOff + 27] = 'x';  // no NUL at the end
+    EXPECT_EQ(code(ElfFile::parse(a.span())->interp().error()), ENOEXEC);
+    DynImage b;
+    b.build("");  // just a NUL
+    EXPECT_EQ(code(ElfFile::parse(b.span())->interp().error()), ENOEXEC);
+}
+
+TEST(ElfDynamic, RejectsStringsOutsideTheTable) {
+    DynImage img;
+    auto dyn = DynamicSection::parse(*ElfFile::parse(img.span()));
+    ASSERT_TRUE(dyn.ok());
+    EXPECT_EQ(code(dyn->string(sizeof(DynImage::kStrings)).error()), ENOEXEC);
+    EXPECT_EQ(code(dyn->string(~0ull).error()), ENOEXEC);
+    // The last string loses its NUL when DT_STRSZ is one short.
+    DynImage cut;
+    cut.dyn[6].second = sizeof(DynImage::kStrings) - 1;
+    cut.build("/ld.so");
+    auto dcut = DynamicSection::parse(*ElfFile::parse(cut.span()));
+    ASSERT_TRUE(dcut.ok());
+    EXPECT_EQ(code(dcut->string_of(kDtSoname).error()), ENOEXEC);
+    EXPECT_TRUE(dcut->string_of(kDtRpath).ok());
+}
+
+TEST(ElfDynamic, RejectsStringTableOutsideTheLoads) {
+    DynImage a;
+    a.dyn[5].second = 0x10;  // DT_STRTAB below every PT_LOAD
+    a.build("/ld.so");
+    EXPECT_EQ(code(DynamicSection::parse(*ElfFile::parse(a.span())).error()), ENOEXEC);
+    DynImage b;
+    b.dyn[6].second = ~0ull;  // DT_STRSZ far past the file
+    b.build("/ld.so");
+    EXPECT_EQ(code(DynamicSection::parse(*ElfFile::parse(b.span())).error()), ENOEXEC);
+    DynImage c;
+    c.dyn[5].second = ~0ull - 4;  // vaddr + size wraps
+    c.build("/ld.so");
+    EXPECT_EQ(code(DynamicSection::parse(*ElfFile::parse(c.span())).error()), ENOEXEC);
+    DynImage d;
+    d.dyn.erase(d.dyn.begin() + 6);  // DT_STRTAB without DT_STRSZ
+    d.build("/ld.so");
+    EXPECT_EQ(code(DynamicSection::parse(*ElfFile::parse(d.span())).error()), ENOEXEC);
+}
+
+TEST(ElfDynamic, TableWithoutNullEndsWithItsSegment) {
+    DynImage img;
+    img.dyn.back() = {kDtNeeded, 1};  // in place of DT_NULL
+    img.build("/ld.so");
+    auto dyn = DynamicSection::parse(*ElfFile::parse(img.span()));
+    ASSERT_TRUE(dyn.ok());
+    EXPECT_EQ(dyn->count(), 8u);
+    // A truncated last entry is not an entry.
+    put64(img.bytes, 64 + 56 * 2 + 32, 8 * 16 - 3);
+    auto dyn2 = DynamicSection::parse(*ElfFile::parse(img.span()));
+    ASSERT_TRUE(dyn2.ok());
+    EXPECT_EQ(dyn2->count(), 7u);
+}
+
+TEST(ElfDynamic, RejectsTwoDynamicSegments) {
+    DynImage img;
+    img.phdr(1, kPtDynamic, DynImage::kDynOff, DynImage::kBase + DynImage::kDynOff, 16);
+    EXPECT_EQ(code(DynamicSection::parse(*ElfFile::parse(img.span())).error()), ENOEXEC);
+}
+
+// This test binary itself is a dynamic executable built by the host
+// toolchain: its interpreter and libc must be found.
+TEST(ElfDynamic, ReadsThisTestBinary) {
+    std::ifstream f("/proc/self/exe", std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
+    auto elf = ElfFile::parse(Bytes(bytes.data(), bytes.size()));
+    ASSERT_TRUE(elf.ok());
+    auto interp = elf->interp();
+    ASSERT_TRUE(interp.ok());
+    EXPECT_NE(str(*interp).find("ld-linux-x86-64.so.2"), std::string::npos);
+    auto dyn = DynamicSection::parse(*elf);
+    ASSERT_TRUE(dyn.ok());
+    bool libc = false;
+    for (size_t i = 0; i < dyn->count(); ++i) {
+        DynEntry e = dyn->entry(i);
+        if (e.tag == kDtNeeded) libc |= str(*dyn->string(e.value)) == "libc.so.6";
+    }
+    EXPECT_TRUE(libc);
 }
 
 }  // namespace
