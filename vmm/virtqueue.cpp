@@ -48,7 +48,7 @@ Result<bool> Virtqueue::pop(const GuestMemory& mem, DescChain* out) {
     if (avail_idx == last_avail_) return false;
     // The driver can be at most `size` buffers ahead (§2.7.13).
     if (static_cast<uint16_t>(avail_idx - last_avail_) > size) return Error(Errno::kEINVAL);
-    uint16_t head = avail_ring_[last_avail_ % size];
+    uint16_t head = static_cast<const volatile uint16_t*>(avail_ring_)[last_avail_ % size];
     if (head >= size) return Error(Errno::kEINVAL);
 
     out->head = head;
@@ -57,8 +57,14 @@ Result<bool> Virtqueue::pop(const GuestMemory& mem, DescChain* out) {
     bool seen_writable = false;
     for (;;) {
         if (out->count >= size) return Error(Errno::kELOOP);  // a loop in `next`
-        // One read of the descriptor: the checks below hold for the copy.
-        virtio::Desc d = desc_[i];
+        // One read of the descriptor, forced through volatile so the compiler
+        // cannot fetch a field again from guest memory after its check.
+        const volatile virtio::Desc& shared = desc_[i];
+        virtio::Desc d;
+        d.addr = shared.addr;
+        d.len = shared.len;
+        d.flags = shared.flags;
+        d.next = shared.next;
         if (d.flags & virtio::kDescIndirect) return Error(Errno::kEINVAL);  // not offered
         bool writable = (d.flags & virtio::kDescWrite) != 0;
         // §2.7.4.2: device-writable descriptors come after device-readable ones.
