@@ -4,6 +4,7 @@
 #include "abi/boot.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "linux/syscall.h"
@@ -92,6 +93,10 @@ void check(bool ok, const char* what) {
     sched::timer_start(&a, now + 2000000, [](sched::Timer*) { order[fired_count++] = 1; });
     sched::sleep_until(now + 6000000);
     check(fired_count == 2 && order[0] == 1 && order[1] == 2, "timers fire in deadline order");
+
+    if (arch::cpu::cpuid(1).ecx & (1u << 28)) {
+        check(arch::avx_enabled(), "AVX state enabled for applications (CR4.OSXSAVE, XCR0)");
+    }
 
     auto& frames = mm::frames();
     size_t before = frames.free_pages();

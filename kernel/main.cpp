@@ -53,6 +53,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
         arch::shutdown(abi::kStatusKernelPanic);
     }
     arch::enable_supervisor_protection();
+    arch::enable_user_fpu();
     sys::init_syscall_table();
     sys::set_strace(cmdline_flag(boot_info.cmdline, "kiln.strace"));
     run_builtin_job(boot_info.cmdline);

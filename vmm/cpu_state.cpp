@@ -17,6 +17,10 @@ namespace {
 constexpr uint64_t kCr0Pe = 1u << 0, kCr0Mp = 1u << 1, kCr0Et = 1u << 4, kCr0Ne = 1u << 5;
 constexpr uint64_t kCr0Wp = 1u << 16, kCr0Am = 1u << 18, kCr0Pg = 1u << 31;
 constexpr uint64_t kCr4Pae = 1u << 5, kCr4Osfxsr = 1u << 9, kCr4Osxmmexcpt = 1u << 10;
+constexpr uint64_t kCr4Osxsave = 1u << 18;
+// x87, SSE, AVX and AVX-512 state: what applications use without asking
+// (AMX needs arch_prctl permission; PKRU needs pkeys support).
+constexpr uint64_t kXcr0Wanted = 0x1 | 0x2 | 0x4 | 0x20 | 0x40 | 0x80;
 constexpr uint64_t kEferSce = 1u << 0, kEferLme = 1u << 8, kEferLma = 1u << 10;
 constexpr uint64_t kEferNxe = 1u << 11;
 
@@ -65,6 +69,17 @@ void set_entry_state(const Vm& vm, const KernelImage& image) {
         sregs.cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Wp | kCr0Am | kCr0Pg;
         sregs.cr3 = abi::kBootPml4Gpa;
         sregs.cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
+        // AVX for the application: XSAVE on with XCR0 set here, so the
+        // kernel needs no trapping CR4 write or xsetbv of its own.
+        const uint64_t xcr0 = supported_xcr0() & kXcr0Wanted;
+        if (xcr0 & 0x2) {
+            sregs.cr4 |= kCr4Osxsave;
+            struct kvm_xcrs xcrs = {};
+            xcrs.nr_xcrs = 1;
+            xcrs.xcrs[0].xcr = 0;
+            xcrs.xcrs[0].value = xcr0 | 0x1;
+            check(ioctl(vm.vcpu_fd, KVM_SET_XCRS, &xcrs), "KVM_SET_XCRS");
+        }
         sregs.efer = kEferSce | kEferLme | kEferLma | kEferNxe;
         regs.rip = image.entry;
         regs.rsi = abi::kStartInfoGpa;

@@ -49,4 +49,15 @@ void setup_cpuid(int kvm_fd, int vcpu_fd) {
     }
 }
 
+uint64_t supported_xcr0() {
+    bool xsave = false;
+    uint64_t xcr0 = 0;
+    for (uint32_t i = 0; i < g_cpuid.hdr.nent; ++i) {
+        const struct kvm_cpuid_entry2& e = g_cpuid.entries[i];
+        if (e.function == 1) xsave = (e.ecx & (1u << 26)) != 0;
+        if (e.function == 0xd && e.index == 0) xcr0 = e.eax | (static_cast<uint64_t>(e.edx) << 32);
+    }
+    return xsave ? xcr0 : 0;
+}
+
 }  // namespace kiln::vmm

@@ -29,5 +29,7 @@ Vm create_vm(int kvm_fd, const GuestMemory& mem);
 
 // Sets the CPUID of the vCPU from KVM_GET_SUPPORTED_CPUID (cpuid.cpp).
 void setup_cpuid(int kvm_fd, int vcpu_fd);
+// The XCR0 bits KVM lets the guest enable (CPUID leaf 0xd), 0 without XSAVE.
+uint64_t supported_xcr0();
 
 }  // namespace kiln::vmm

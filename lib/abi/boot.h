@@ -24,7 +24,9 @@ inline constexpr uint32_t kKilnNoteEntry64 = 1;
 
 // ---- 64-bit direct entry (kiln-vmm) ------------------------------------------
 // Long mode, CPL0, interrupts masked (RFLAGS = 0x2).
-//   CR0 = PE|MP|ET|NE|WP|AM|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE
+//   CR0 = PE|MP|ET|NE|WP|AM|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT (+OSXSAVE with XCR0
+//   = x87|SSE|AVX|AVX-512 as KVM supports, when the CPU has XSAVE),
+//   EFER = SCE|LME|LMA|NXE
 //   CR3 = boot PML4 at an 8 KiB aligned address; an identical PML4 sits at
 //         CR3+0x1000 (kvm-pvm runs user mode on CR3|0x1000). Every entry has
 //         U/S=1 at every level (kvm-pvm runs "supervisor" code at CPL3).

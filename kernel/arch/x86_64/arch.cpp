@@ -104,6 +104,37 @@ void enable_supervisor_protection() {
     asm volatile("movq %0, %%cr4" ::"r"(cr4) : "memory");
 }
 
+namespace {
+uint64_t read_cr4() {
+    uint64_t cr4;
+    asm volatile("movq %%cr4, %0" : "=r"(cr4));
+    return cr4;
+}
+uint64_t xgetbv0() {
+    uint32_t lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t(hi) << 32) | lo;
+}
+}  // namespace
+
+void enable_user_fpu() {
+    constexpr uint64_t kCr4Osxsave = 1ull << 18;
+    const auto leaf1 = cpu::cpuid(1);
+    if (!(leaf1.ecx & (1u << 26))) return;  // no XSAVE
+    if (leaf1.ecx & (1u << 27)) return;     // OSXSAVE: the monitor did it
+    if (pvm()) return;                      // CR4 and xsetbv trap there; kiln-vmm sets them
+    const auto leafd = cpu::cpuid(0xd, 0);
+    const uint64_t supported = leafd.eax | (uint64_t(leafd.edx) << 32);
+    const uint64_t xcr0 = (supported & (0x1 | 0x2 | 0x4 | 0x20 | 0x40 | 0x80)) | 0x1;
+    asm volatile("movq %0, %%cr4" ::"r"(read_cr4() | kCr4Osxsave) : "memory");
+    asm volatile("xsetbv" ::"a"(uint32_t(xcr0)), "d"(uint32_t(xcr0 >> 32)), "c"(0));
+}
+
+bool avx_enabled() {
+    if (!(cpu::cpuid(1).ecx & (1u << 27))) return false;
+    return (xgetbv0() & 0x6) == 0x6;
+}
+
 uint64_t fault_address() {
     if (pvm()) return kiln_vif.cr2;
     uint64_t cr2;

@@ -49,6 +49,14 @@ void flush_tlb_all();
 // kvm-pvm, whose kernel runs at hardware CPL3 on U/S=1 pages (PVM.md).
 void enable_supervisor_protection();
 
+// Lets the application use SSE and AVX: CR4.OSXSAVE and XCR0 (x87, SSE,
+// AVX, AVX-512 as the CPU offers). kiln-vmm sets them before entry; other
+// loaders may not. The kernel itself never touches vector registers
+// (-mgeneral-regs-only), so one application thread's state needs no saving.
+void enable_user_fpu();
+// True when XCR0 enables AVX state.
+bool avx_enabled();
+
 // The address of the last page fault (vif.cr2 on kvm-pvm, CR2 elsewhere).
 uint64_t fault_address();
 
