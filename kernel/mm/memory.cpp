@@ -33,6 +33,10 @@ uint64_t frame_alloc(uint64_t pages, uint64_t align_pages) {
     return r.ok() ? *r : 0;
 }
 
+void frame_free(uint64_t pa) {
+    if (!frame_allocator.free(pa, 1).ok()) klog::error("kiln: a page-table page freed twice");
+}
+
 uint64_t pa_of(const char* image_va) {
     return arch::virt_to_phys_image(image_va);
 }
@@ -142,6 +146,7 @@ Result<void> init_memory(const BootInfo& boot) {
     });
     // From now on page-table pages come from the frame allocator.
     as.set_table_allocator(frame_alloc);
+    as.set_table_free(frame_free);
     klog::info("kiln: memory: %lu KiB free of %lu KiB", frame_allocator.free_pages() * 4,
                frame_allocator.total_pages() * 4);
     return {};

@@ -91,6 +91,18 @@ void flush_tlb_all() {
     }
 }
 
+namespace {
+bool smap_enabled = false;  // set once at boot by enable_supervisor_protection
+}  // namespace
+
+void user_access_begin() {
+    if (smap_enabled) asm volatile("stac" ::: "memory");
+}
+
+void user_access_end() {
+    if (smap_enabled) asm volatile("clac" ::: "memory");
+}
+
 void enable_supervisor_protection() {
     if (pvm()) return;
     constexpr uint64_t kCr4Umip = 1ull << 11, kCr4Smep = 1ull << 20, kCr4Smap = 1ull << 21;
@@ -99,7 +111,10 @@ void enable_supervisor_protection() {
     uint64_t cr4;
     asm volatile("movq %%cr4, %0" : "=r"(cr4));
     if (leaf7.ebx & (1u << 7)) cr4 |= kCr4Smep;
-    if (leaf7.ebx & (1u << 20)) cr4 |= kCr4Smap;
+    if (leaf7.ebx & (1u << 20)) {
+        cr4 |= kCr4Smap;
+        smap_enabled = true;
+    }
     if (leaf7.ecx & (1u << 2)) cr4 |= kCr4Umip;
     asm volatile("movq %0, %%cr4" ::"r"(cr4) : "memory");
 }

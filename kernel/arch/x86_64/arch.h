@@ -57,6 +57,12 @@ void enable_user_fpu();
 // True when XCR0 enables AVX state.
 bool avx_enabled();
 
+// Brackets the kernel's own accesses to user pages (linux/user.cpp): with
+// SMAP on they set and clear EFLAGS.AC (stac/clac); otherwise, and on
+// kvm-pvm, they do nothing.
+void user_access_begin();
+void user_access_end();
+
 // The address of the last page fault (vif.cr2 on kvm-pvm, CR2 elsewhere).
 uint64_t fault_address();
 

@@ -203,6 +203,29 @@ uint64_t tsc_at(uint64_t deadline_ns) {
     return now_tsc + uint64_t((static_cast<unsigned __int128>(delta) * ticks_per_ns_q28) >> 28);
 }
 
+ClockParams clock_params() {
+    ensure();
+    ClockParams p{};
+    p.mode = source == Source::kKvmclock ? ClockParams::Mode::kKvmclock : ClockParams::Mode::kTsc;
+    p.tsc_base = tsc_base;
+    p.tsc_mult = tsc_mult;
+    p.wall_at_zero = wall_at_zero;
+    if (source == Source::kKvmclock) {
+        uint32_t v;
+        do {
+            v = pvclock.version;
+            cpu::barrier();
+            p.pv_tsc_timestamp = pvclock.tsc_timestamp;
+            p.pv_system_time = pvclock.system_time;
+            p.pv_mul = pvclock.tsc_to_system_mul;
+            p.pv_shift = pvclock.tsc_shift;
+            cpu::barrier();
+        } while ((v & 1) || v != pvclock.version);
+        p.pvclock_phys = virt_to_phys_image(&pvclock);
+    }
+    return p;
+}
+
 const char* clock_source() {
     ensure();
     return source == Source::kKvmclock ? "kvmclock" : "tsc";

@@ -11,7 +11,6 @@ constexpr uint64_t kUser = 1ull << 2;
 constexpr uint64_t kLarge = 1ull << 7;
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 
-constexpr uint64_t kUserHalfEnd = 0x0000800000000000ull;
 uint64_t phys_offset = 0;  // 0: boot identity map; then kDirectMapBase
 AddressSpace kernel_as;
 uint64_t mmio_next = kMmioWindowBase;
@@ -70,7 +69,8 @@ Result<uint64_t*> AddressSpace::walk(uint64_t va, int leaf_level) {
             // Tables above application pages must allow user access too.
             e = pa | kPresent | kPteWrite | (va < kUserHalfEnd ? kUser : user_bit());
             t[idx] = e;
-            if (level == 4) table(pml4_ + 0x1000)[idx] = e;  // the PVM twin
+            // The PVM twin gets the lower half's entries only (paging.h).
+            if (level == 4 && va < kUserHalfEnd) table(pml4_ + 0x1000)[idx] = e;
         } else if (e & kLarge) {
             return Error(Errno::kEEXIST);
         }
