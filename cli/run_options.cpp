@@ -1,0 +1,162 @@
+#include "run_options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+#include "kiln/cmdline.h"
+
+namespace kiln::cli {
+
+const char kRunUsage[] =
+    "usage: kiln run [OPTIONS] PROGRAM [ARGS...]\n"
+    "\n"
+    "Runs an x86-64 Linux program (static or dynamic ELF) in its own kiln VM.\n"
+    "PROGRAM is a path or a name looked up in $PATH; it is packed with its\n"
+    "interpreter and shared libraries into a cached image. Options go before\n"
+    "PROGRAM; everything after it is passed to the program.\n"
+    "\n"
+    "options:\n"
+    "  --mem SIZE          guest RAM, e.g. 256M or 1G (default: 64M, more for\n"
+    "                      large images)\n"
+    "  -e, --env KEY=VAL   set an environment variable (repeatable); -e KEY\n"
+    "                      passes the host's value\n"
+    "  --strace            print each system call the program makes to stderr\n"
+    "  --copy SRC:DST      add the host file or directory tree SRC at DST in the\n"
+    "                      image (repeatable)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "The exit status is the program's; 125 means kiln could not run it.\n";
+
+namespace {
+
+constexpr uint64_t kMinMem = 16ull << 20;
+
+bool valid_env_key(const std::string& key) {
+    if (key.empty()) return false;
+    for (char c : key) {
+        if (c == '\0' || c == '=') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool parse_mem_size(const std::string& text, uint64_t* out) {
+    size_t n = text.size();
+    if (n > 3 && text.compare(n - 2, 2, "iB") == 0) {
+        n -= 2;
+    } else if (n > 2 && text[n - 1] == 'B' && text[n - 2] > '9') {
+        n -= 1;
+    }
+    auto r = kiln::parse_size(kiln::Span<const char>(text.data(), n));
+    if (!r.ok()) return false;
+    *out = *r;
+    return true;
+}
+
+bool parse_run_options(const std::vector<std::string>& words, RunOptions* out,
+                       std::string* error, const char* (*getenv_fn)(const char*)) {
+    *out = RunOptions();
+    size_t i = 0;
+    // The value of an option given as "--opt VALUE" or "--opt=VALUE".
+    auto value = [&](const std::string& w, std::initializer_list<const char*> names,
+                     std::string* v) -> int {
+        for (const char* name : names) {
+            size_t n = strlen(name);
+            if (w.compare(0, n, name) != 0) continue;
+            if (w.size() > n && w[n] == '=') {
+                *v = w.substr(n + 1);
+                return 1;
+            }
+            if (w.size() != n) continue;
+            if (i + 1 >= words.size()) {
+                *error = std::string(name) + " needs a value";
+                return -1;
+            }
+            *v = words[++i];
+            return 1;
+        }
+        return 0;
+    };
+    for (; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        std::string v;
+        int r;
+        if (w == "--") {
+            ++i;
+            break;
+        }
+        if (w.empty() || w[0] != '-' || w == "-") break;  // PROGRAM
+        if (w == "-h" || w == "--help") {
+            out->help = true;
+            return true;
+        }
+        if (w == "--strace") {
+            out->strace = true;
+            continue;
+        }
+        if ((r = value(w, {"--mem", "-m"}, &v)) != 0) {
+            if (r < 0) return false;
+            if (!parse_mem_size(v, &out->mem_bytes)) {
+                *error = "--mem '" + v + "' is not a size; write e.g. --mem 256M or --mem 1G";
+                return false;
+            }
+            if (out->mem_bytes < kMinMem) {
+                *error = "--mem " + v + " is below the minimum of 16M";
+                return false;
+            }
+            out->mem = v;
+            continue;
+        }
+        if ((r = value(w, {"--env", "-e"}, &v)) != 0) {
+            if (r < 0) return false;
+            size_t eq = v.find('=');
+            std::string key = v.substr(0, eq);
+            if (!valid_env_key(key) || v.find('\0') != std::string::npos) {
+                *error = "-e '" + v + "' is not KEY=VAL";
+                return false;
+            }
+            if (eq == std::string::npos) {
+                // Docker's "-e KEY": the host's value, or nothing when unset.
+                const char* host = getenv_fn ? getenv_fn(key.c_str()) : nullptr;
+                if (host != nullptr) out->env.push_back(key + "=" + host);
+                continue;
+            }
+            out->env.push_back(v);
+            continue;
+        }
+        if ((r = value(w, {"--copy"}, &v)) != 0) {
+            if (r < 0) return false;
+            // SRC:DST; DST is after the last ':' so that SRC may hold one.
+            size_t colon = v.rfind(':');
+            if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) {
+                *error = "--copy '" + v + "' is not SRC:DST (e.g. --copy ./data:/data)";
+                return false;
+            }
+            std::string dst = v.substr(colon + 1);
+            if (dst[0] != '/') {
+                *error = "--copy '" + v + "': DST must be an absolute path in the image";
+                return false;
+            }
+            dst = normalize_path(dst);
+            if (dst == "/") {
+                *error = "--copy '" + v + "': DST cannot be / itself; name a directory under it";
+                return false;
+            }
+            out->copies.push_back({v.substr(0, colon), dst});
+            continue;
+        }
+        *error = "unknown option '" + w + "' (options go before PROGRAM; see kiln run --help)";
+        return false;
+    }
+    if (i >= words.size()) {
+        *error = "no PROGRAM given";
+        return false;
+    }
+    out->program = words[i];
+    out->args.assign(words.begin() + i + 1, words.end());
+    return true;
+}
+
+}  // namespace kiln::cli
