@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "linux/process_state.h"
+
 namespace kiln::mm {
 class UserAddressSpace;
 }
@@ -40,6 +42,8 @@ struct Process {
     SignalAction signal_actions[64] = {};
 
     char exe_path[256] = {};  // /proc/self/exe
+
+    sys::ProcessState posix;  // limits, prctl, more ids and signal state (linux/)
 };
 
 // The process the current system call or fault belongs to.

@@ -1,0 +1,320 @@
+// The signal family, bookkeeping only: dispositions (rt_sigaction), the
+// blocked mask, pending signals, the alternate stack and interval timers.
+// A signal the process sends itself is acted on at once when its default
+// action ends the process (abort() -> SIGABRT -> status 134), ignored when
+// its disposition says so, and kept pending while blocked, to be acted on
+// when it is unblocked (musl's raise() blocks every signal around tkill).
+// Running user handlers arrives with signal delivery (#4).
+#include <linux/signal.h>
+
+#include "arch/x86_64/clock.h"
+#include "klog.h"
+#include "linux/process_state.h"
+#include "linux/sigset.h"
+#include "linux/syscall.h"
+#include "linux/timespec.h"
+#include "linux/user.h"
+#include "sched/process.h"
+
+namespace kiln::sys {
+namespace {
+
+static_assert(SIGKILL == kSigKill && SIGSTOP == kSigStop && SIGABRT == kSigAbrt &&
+              SIGCHLD == kSigChld && SIGCONT == kSigCont && SIGWINCH == kSigWinch &&
+              SIGSYS == kSigSys && SIG_BLOCK == kSigBlock && SIG_UNBLOCK == kSigUnblock &&
+              SIG_SETMASK == kSigSetmask && SA_RESTORER == kSaRestorer &&
+              SA_ONSTACK == kSaOnstack && SS_DISABLE == kSsDisable &&
+              MINSIGSTKSZ == kMinSigstkSz && SS_AUTODISARM == kSsAutodisarm);
+
+using sched::Process;
+using sched::SignalAction;
+
+// Acts on a signal that is not blocked. Returns only when the process goes
+// on (the signal is ignored, or stop/continue, which kiln does not model).
+void act_on(int sig) {
+    Process& p = sched::current();
+    switch (signal_fate(sig, p.signal_actions[sig - 1].handler)) {
+    case SignalFate::kIgnore:
+    case SignalFate::kContinue:
+        return;
+    case SignalFate::kStop: {
+        // Nothing could send SIGCONT to a stopped unikernel, so stopping
+        // would hang the VM for good.
+        static bool reported = false;
+        if (!reported) {
+            reported = true;
+            klog::warn("kiln: %s would stop the process; kiln does not stop processes",
+                       sched::signal_name(sig));
+        }
+        return;
+    }
+    case SignalFate::kTerminate:
+    case SignalFate::kCoreDump:
+        sched::die_of_signal(sig, "sent by the process itself");
+    case SignalFate::kHandler:
+        // FIXME: handler delivery (a signal frame, rt_sigreturn) arrives with
+        // the signals issue (#4); until then the default action is taken.
+        klog::warn("kiln: %s has a handler, but kiln cannot run signal handlers yet",
+                   sched::signal_name(sig));
+        sched::die_of_signal(sig, "sent by the process itself (its handler could not run)");
+    }
+}
+
+// Acts on every pending signal the mask no longer blocks, lowest first.
+void act_on_unblocked() {
+    Process& p = sched::current();
+    for (;;) {
+        const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
+        if (sig == 0) return;
+        p.posix.signal_pending &= ~sigbit(sig);
+        act_on(sig);
+    }
+}
+
+// Sends sig (valid, non-zero) to the process itself.
+void send_to_self(int sig) {
+    Process& p = sched::current();
+    if (p.signal_mask & sigbit(sig)) {
+        p.posix.signal_pending |= sigbit(sig);
+        return;
+    }
+    act_on(sig);
+}
+
+// ---- dispositions and masks ----
+
+int64_t sys_rt_sigaction(const SyscallArgs& a) {
+    const int sig = static_cast<int>(a.arg[0]);
+    if (a.arg[3] != kSigsetSize) return errno_result(Errno::kEINVAL);
+    SignalAction act;
+    if (a.arg[1]) {
+        auto r = read_user<SignalAction>(a.arg[1]);
+        if (!r.ok()) return errno_result(r.error());
+        act = r.value();
+    }
+    if (auto r = check_sigaction(sig, a.arg[1] != 0); !r.ok()) return errno_result(r.error());
+    Process& p = sched::current();
+    SignalAction& slot = p.signal_actions[sig - 1];
+    SignalAction old = slot;
+    old.flags &= kSaKnownFlags;
+    if (a.arg[1]) {
+        act.flags &= kSaKnownFlags;
+        act.mask &= ~kUnblockable;
+        slot = act;
+        // Setting a disposition that ignores the signal discards it if
+        // pending (POSIX).
+        if (signal_fate(sig, act.handler) == SignalFate::kIgnore) {
+            p.posix.signal_pending &= ~sigbit(sig);
+        }
+    }
+    if (a.arg[2]) return to_syscall_result(write_user(a.arg[2], old));
+    return 0;
+}
+
+int64_t sys_rt_sigprocmask(const SyscallArgs& a) {
+    if (a.arg[3] != kSigsetSize) return errno_result(Errno::kEINVAL);
+    Process& p = sched::current();
+    const uint64_t old = p.signal_mask;
+    if (a.arg[1]) {
+        auto set = read_user<uint64_t>(a.arg[1]);
+        if (!set.ok()) return errno_result(set.error());
+        auto mask = apply_sigprocmask(static_cast<int>(a.arg[0]), old, set.value());
+        if (!mask.ok()) return errno_result(mask.error());
+        p.signal_mask = mask.value();
+    }
+    if (a.arg[2]) {
+        if (auto r = write_user(a.arg[2], old); !r.ok()) return errno_result(r.error());
+    }
+    act_on_unblocked();
+    return 0;
+}
+
+int64_t sys_rt_sigpending(const SyscallArgs& a) {
+    if (a.arg[1] > kSigsetSize) return errno_result(Errno::kEINVAL);
+    const uint64_t pending = sched::current().posix.signal_pending;
+    return to_syscall_result(copy_to_user(a.arg[0], &pending, a.arg[1]));
+}
+
+int64_t sys_sigaltstack(const SyscallArgs& a) {
+    ProcessState& s = sched::current().posix;
+    // Handlers never run yet, so the process is never on the alternate
+    // stack: no EPERM, and SS_ONSTACK is never reported.
+    const KernelStack old = s.altstack;
+    if (a.arg[0]) {
+        auto ss = read_user<KernelStack>(a.arg[0]);
+        if (!ss.ok()) return errno_result(ss.error());
+        auto next = apply_sigaltstack(ss.value());
+        if (!next.ok()) return errno_result(next.error());
+        s.altstack = next.value();
+    }
+    if (a.arg[1]) return to_syscall_result(write_user(a.arg[1], old));
+    return 0;
+}
+
+// ---- waiting for a signal ----
+
+// Nothing else runs in the VM that could send a signal, so waiting for one
+// would hang for ever; end the process with a clear report instead.
+[[noreturn]] void end_waiting_for_signal(const char* call) {
+    klog::error(
+        "kiln: %s waits for a signal, but this process has no other thread or process and "
+        "no timer that could send one; ending it as if killed",
+        call);
+    sched::die_of_signal(kSigKill, "deadlock: waited for a signal nothing can send");
+}
+
+int64_t sys_rt_sigsuspend(const SyscallArgs& a) {
+    if (a.arg[1] != kSigsetSize) return errno_result(Errno::kEINVAL);
+    auto mask = read_user<uint64_t>(a.arg[0]);
+    if (!mask.ok()) return errno_result(mask.error());
+    Process& p = sched::current();
+    const uint64_t saved = p.signal_mask;
+    p.signal_mask = mask.value() & ~kUnblockable;
+    // A pending signal that ends the process ends the wait with it; one that
+    // is ignored does not end the wait (nor does it in Linux).
+    act_on_unblocked();
+    p.signal_mask = saved;
+    // FIXME: an armed interval timer (#4) could end the wait.
+    end_waiting_for_signal("rt_sigsuspend");
+}
+
+int64_t sys_pause(const SyscallArgs&) { end_waiting_for_signal("pause"); }
+
+// ---- sending ----
+
+// kill(2): 1 or 0 is the process itself (its pid, its group); -1 means every
+// other process, of which there are none; -pgid its own group.
+int64_t sys_kill(const SyscallArgs& a) {
+    const int32_t pid = static_cast<int32_t>(a.arg[0]);
+    const int sig = static_cast<int>(a.arg[1]);
+    const Process& p = sched::current();
+    const bool self =
+        pid == p.pid || pid == 0 || (pid < -1 && pid != INT32_MIN && -pid == p.posix.pgid);
+    if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
+    if (!self) return errno_result(Errno::kESRCH);
+    if (sig != 0) send_to_self(sig);
+    return 0;
+}
+
+int64_t thread_kill(int32_t tgid, int32_t tid, int sig) {
+    if (tid <= 0 || tgid == 0 || tgid < -1) return errno_result(Errno::kEINVAL);
+    if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
+    const Process& p = sched::current();
+    if (tid != p.tid || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
+    if (sig != 0) send_to_self(sig);
+    return 0;
+}
+
+int64_t sys_tgkill(const SyscallArgs& a) {
+    const int32_t tgid = static_cast<int32_t>(a.arg[0]);
+    if (tgid <= 0) return errno_result(Errno::kEINVAL);
+    return thread_kill(tgid, static_cast<int32_t>(a.arg[1]), static_cast<int>(a.arg[2]));
+}
+
+int64_t sys_tkill(const SyscallArgs& a) {
+    return thread_kill(-1, static_cast<int32_t>(a.arg[0]), static_cast<int>(a.arg[1]));
+}
+
+// ---- interval timers ----
+
+void note_timer_armed(const IntervalTimer& t) {
+    static bool reported = false;
+    if (t.deadline_ns != 0 && !reported) {
+        reported = true;
+        // FIXME: expiry sends SIGALRM/SIGVTALRM/SIGPROF once signals are
+        // delivered (#4); until then the timer is kept but never fires.
+        klog::warn("kiln: an interval timer was armed; its signal will not be sent yet");
+    }
+}
+
+// The time left on t at `now` (periodic timers roll forward).
+KernelItimerval timer_value(const IntervalTimer& t, uint64_t now) {
+    KernelItimerval v = {ns_to_timeval(t.interval_ns), {0, 0}};
+    if (t.deadline_ns == 0) return v;
+    uint64_t next = t.deadline_ns;
+    if (next <= now) {
+        if (t.interval_ns == 0) return v;
+        next += ((now - next) / t.interval_ns + 1) * t.interval_ns;
+    }
+    // Linux never reports an armed timer as 0 (which would read as disarmed).
+    KernelTimeval left = ns_to_timeval(next - now);
+    if (left.tv_sec == 0 && left.tv_usec == 0) left.tv_usec = 1;
+    v.it_value = left;
+    return v;
+}
+
+IntervalTimer arm(const KernelItimerval& v, uint64_t now) {
+    IntervalTimer t;
+    const uint64_t value = timeval_to_ns(v.it_value);
+    if (value != 0) {
+        t.deadline_ns = add_ns_saturating(now, value);
+        t.interval_ns = timeval_to_ns(v.it_interval);
+    }
+    return t;
+}
+
+int64_t sys_setitimer(const SyscallArgs& a) {
+    const int which = static_cast<int>(a.arg[0]);
+    if (which < kItimerReal || which > kItimerProf) return errno_result(Errno::kEINVAL);
+    // A null new value disarms, as Linux still allows.
+    KernelItimerval v = {};
+    if (a.arg[1]) {
+        auto r = read_user<KernelItimerval>(a.arg[1]);
+        if (!r.ok()) return errno_result(r.error());
+        v = r.value();
+        if (!timeval_valid(v.it_value) || !timeval_valid(v.it_interval)) {
+            return errno_result(Errno::kEINVAL);
+        }
+    }
+    const uint64_t now = arch::monotonic_ns();
+    IntervalTimer& t = sched::current().posix.itimers[which];
+    const KernelItimerval old = timer_value(t, now);
+    t = arm(v, now);
+    note_timer_armed(t);
+    if (a.arg[2]) return to_syscall_result(write_user(a.arg[2], old));
+    return 0;
+}
+
+int64_t sys_getitimer(const SyscallArgs& a) {
+    const int which = static_cast<int>(a.arg[0]);
+    if (which < kItimerReal || which > kItimerProf) return errno_result(Errno::kEINVAL);
+    const IntervalTimer& t = sched::current().posix.itimers[which];
+    return to_syscall_result(write_user(a.arg[1], timer_value(t, arch::monotonic_ns())));
+}
+
+// alarm(2): a one-shot ITIMER_REAL; returns the seconds left on the previous
+// one, rounded to the nearest second but never 0 while it was armed.
+int64_t sys_alarm(const SyscallArgs& a) {
+    const uint64_t now = arch::monotonic_ns();
+    IntervalTimer& t = sched::current().posix.itimers[kItimerReal];
+    const KernelTimeval left = timer_value(t, now).it_value;
+    int64_t secs = left.tv_sec;
+    if (left.tv_usec >= 500000 || (secs == 0 && left.tv_usec != 0)) secs++;
+    const uint32_t seconds = static_cast<uint32_t>(a.arg[0]);
+    t = arm(KernelItimerval{{0, 0}, {seconds, 0}}, now);
+    note_timer_armed(t);
+    return secs;
+}
+
+// clang-format off
+const SyscallDef kSignal[] = {
+    {__NR_rt_sigaction, "rt_sigaction", sys_rt_sigaction, {Arg::kInt, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
+    {__NR_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask, {Arg::kInt, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
+    {__NR_rt_sigpending, "rt_sigpending", sys_rt_sigpending, {Arg::kPtr, Arg::kUInt}},
+    {__NR_sigaltstack, "sigaltstack", sys_sigaltstack, {Arg::kPtr, Arg::kPtr}},
+    {__NR_rt_sigsuspend, "rt_sigsuspend", sys_rt_sigsuspend, {Arg::kPtr, Arg::kUInt}},
+    {__NR_pause, "pause", sys_pause, {}},
+    {__NR_kill, "kill", sys_kill, {Arg::kInt, Arg::kInt}},
+    {__NR_tgkill, "tgkill", sys_tgkill, {Arg::kInt, Arg::kInt, Arg::kInt}},
+    {__NR_tkill, "tkill", sys_tkill, {Arg::kInt, Arg::kInt}},
+    {__NR_setitimer, "setitimer", sys_setitimer, {Arg::kInt, Arg::kPtr, Arg::kPtr}},
+    {__NR_getitimer, "getitimer", sys_getitimer, {Arg::kInt, Arg::kPtr}},
+    {__NR_alarm, "alarm", sys_alarm, {Arg::kUInt}},
+};
+// clang-format on
+
+}  // namespace
+
+extern const SyscallFamily kSignalFamily = {kSignal, sizeof(kSignal) / sizeof(kSignal[0])};
+
+}  // namespace kiln::sys
