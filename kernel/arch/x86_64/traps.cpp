@@ -210,8 +210,3 @@ extern "C" void kiln_trap(TrapFrame* f) {
 }
 
 }  // namespace kiln::arch
-
-// FIXME: remove once kernel/mm/vm.cpp lands (it defines the real one).
-__attribute__((weak)) kiln::Result<void> kiln::mm::UserAddressSpace::handle_fault(uint64_t, Access) {
-    return Error(Errno::kEFAULT);
-}
