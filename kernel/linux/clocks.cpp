@@ -29,25 +29,25 @@ Result<ClockKind> cpu_clock_kind(int32_t id, ClockOwner self) {
 Result<ClockKind> clock_kind(int32_t id, ClockOwner self) {
     if (id < 0) return cpu_clock_kind(id, self);
     switch (id) {
-    case kClockRealtime:
-    case kClockTai:
-    case kClockRealtimeAlarm:
-        return ClockKind{Source::kRealtime, true};
-    case kClockRealtimeCoarse:
-        return ClockKind{Source::kRealtime, false};
-    case kClockMonotonic:
-    case kClockBoottime:
-    case kClockBoottimeAlarm:
-        return ClockKind{Source::kMonotonic, true};
-    case kClockMonotonicRaw:
-    case kClockMonotonicCoarse:
-        return ClockKind{Source::kMonotonic, false};
-    case kClockProcessCputimeId:
-        return ClockKind{Source::kProcessCpu, true};
-    case kClockThreadCputimeId:
-        return ClockKind{Source::kThreadCpu, false};
-    default:
-        return Error(Errno::kEINVAL);
+        case kClockRealtime:
+        case kClockTai:
+        case kClockRealtimeAlarm:
+            return ClockKind{Source::kRealtime, true};
+        case kClockRealtimeCoarse:
+            return ClockKind{Source::kRealtime, false};
+        case kClockMonotonic:
+        case kClockBoottime:
+        case kClockBoottimeAlarm:
+            return ClockKind{Source::kMonotonic, true};
+        case kClockMonotonicRaw:
+        case kClockMonotonicCoarse:
+            return ClockKind{Source::kMonotonic, false};
+        case kClockProcessCputimeId:
+            return ClockKind{Source::kProcessCpu, true};
+        case kClockThreadCputimeId:
+            return ClockKind{Source::kThreadCpu, false};
+        default:
+            return Error(Errno::kEINVAL);
     }
 }
 

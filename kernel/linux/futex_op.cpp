@@ -42,22 +42,46 @@ Result<uint32_t> futex_wake_op(uint32_t encoded, uint32_t old_value, bool* wake2
     const uint32_t arg = static_cast<uint32_t>(oparg);
     uint32_t v;
     switch (op) {
-    case 0: v = arg; break;              // FUTEX_OP_SET
-    case 1: v = old_value + arg; break;  // FUTEX_OP_ADD
-    case 2: v = old_value | arg; break;  // FUTEX_OP_OR
-    case 3: v = old_value & ~arg; break; // FUTEX_OP_ANDN
-    case 4: v = old_value ^ arg; break;  // FUTEX_OP_XOR
-    default: return Error(Errno::kENOSYS);
+        case 0:
+            v = arg;
+            break;  // FUTEX_OP_SET
+        case 1:
+            v = old_value + arg;
+            break;  // FUTEX_OP_ADD
+        case 2:
+            v = old_value | arg;
+            break;  // FUTEX_OP_OR
+        case 3:
+            v = old_value & ~arg;
+            break;  // FUTEX_OP_ANDN
+        case 4:
+            v = old_value ^ arg;
+            break;  // FUTEX_OP_XOR
+        default:
+            return Error(Errno::kENOSYS);
     }
     const int32_t old = static_cast<int32_t>(old_value);
     switch (cmp) {
-    case 0: *wake2 = old == cmparg; break;  // FUTEX_OP_CMP_EQ
-    case 1: *wake2 = old != cmparg; break;  // NE
-    case 2: *wake2 = old < cmparg; break;   // LT
-    case 3: *wake2 = old <= cmparg; break;  // LE
-    case 4: *wake2 = old > cmparg; break;   // GT
-    case 5: *wake2 = old >= cmparg; break;  // GE
-    default: return Error(Errno::kENOSYS);
+        case 0:
+            *wake2 = old == cmparg;
+            break;  // FUTEX_OP_CMP_EQ
+        case 1:
+            *wake2 = old != cmparg;
+            break;  // NE
+        case 2:
+            *wake2 = old < cmparg;
+            break;  // LT
+        case 3:
+            *wake2 = old <= cmparg;
+            break;  // LE
+        case 4:
+            *wake2 = old > cmparg;
+            break;  // GT
+        case 5:
+            *wake2 = old >= cmparg;
+            break;  // GE
+        default:
+            return Error(Errno::kENOSYS);
     }
     return v;
 }

@@ -75,39 +75,43 @@ int64_t sys_futex(const SyscallArgs& a) {
     const uint32_t val3 = static_cast<uint32_t>(a.arg[5]);
     if (uaddr % sizeof(uint32_t) != 0) return errno_result(Errno::kEINVAL);
     switch (op->cmd) {
-    case kFutexWait:
-        return futex_wait(op.value(), uaddr, val, a.arg[3], kFutexBitsetMatchAny);
-    case kFutexWaitBitset:
-        return futex_wait(op.value(), uaddr, val, a.arg[3], val3);
-    case kFutexWake:
-        return 0;
-    case kFutexWakeBitset:
-        return val3 == 0 ? errno_result(Errno::kEINVAL) : 0;
-    case kFutexRequeue:
-        return 0;
-    case kFutexCmpRequeue: {
-        auto word = read_user<uint32_t>(uaddr);
-        if (!word.ok()) return errno_result(word.error());
-        return word.value() != val3 ? errno_result(Errno::kEAGAIN) : 0;
-    }
-    case kFutexWakeOp:
-        if (a.arg[4] % sizeof(uint32_t) != 0) return errno_result(Errno::kEINVAL);
-        return futex_wake_op_call(a.arg[4], val3);
-    default:
-        // FIXME: priority-inheritance futexes (PTHREAD_PRIO_INHERIT mutexes)
-        // need owner tracking; they come with threads.
-        return errno_result(Errno::kENOSYS);
+        case kFutexWait:
+            return futex_wait(op.value(), uaddr, val, a.arg[3], kFutexBitsetMatchAny);
+        case kFutexWaitBitset:
+            return futex_wait(op.value(), uaddr, val, a.arg[3], val3);
+        case kFutexWake:
+            return 0;
+        case kFutexWakeBitset:
+            return val3 == 0 ? errno_result(Errno::kEINVAL) : 0;
+        case kFutexRequeue:
+            return 0;
+        case kFutexCmpRequeue: {
+            auto word = read_user<uint32_t>(uaddr);
+            if (!word.ok()) return errno_result(word.error());
+            return word.value() != val3 ? errno_result(Errno::kEAGAIN) : 0;
+        }
+        case kFutexWakeOp:
+            if (a.arg[4] % sizeof(uint32_t) != 0) return errno_result(Errno::kEINVAL);
+            return futex_wake_op_call(a.arg[4], val3);
+        default:
+            // FIXME: priority-inheritance futexes (PTHREAD_PRIO_INHERIT mutexes)
+            // need owner tracking; they come with threads.
+            return errno_result(Errno::kENOSYS);
     }
 }
 
 // Answered ENOSYS on purpose: programs probe for these and fall back (none
 // of the census programs used them).
-int64_t sys_enosys(const SyscallArgs&) { return errno_result(Errno::kENOSYS); }
+int64_t sys_enosys(const SyscallArgs&) {
+    return errno_result(Errno::kENOSYS);
+}
 
 // Only reached when a restart was set up for an interrupted call, which
 // needs signal delivery; Linux answers EINTR when there is nothing to
 // restart.
-int64_t sys_restart_syscall(const SyscallArgs&) { return errno_result(Errno::kEINTR); }
+int64_t sys_restart_syscall(const SyscallArgs&) {
+    return errno_result(Errno::kEINTR);
+}
 
 // clang-format off
 const SyscallDef kMisc[] = {

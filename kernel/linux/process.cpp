@@ -4,6 +4,8 @@
 // pid, tid, pgid and sid are all 1, as for a container's first process.
 // Resources and system information (uname, limits, getrandom, scheduling,
 // usage) are in system.cpp and listed in this family's table too.
+#include "sched/process.h"
+
 #include <asm/prctl.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
@@ -14,7 +16,6 @@
 #include "linux/syscall.h"
 #include "linux/system.h"
 #include "linux/user.h"
-#include "sched/process.h"
 
 namespace kiln::sys {
 namespace {
@@ -27,10 +28,14 @@ constexpr uint32_t kNgroupsMax = 65536;
 constexpr uint32_t kCapLastCap = 40;
 static_assert(CAP_LAST_CAP == kCapLastCap);
 
-bool is_self_pid(int64_t pid) { return pid == 0 || pid == sched::current().pid; }
+bool is_self_pid(int64_t pid) {
+    return pid == 0 || pid == sched::current().pid;
+}
 
 // CAP_SETUID, CAP_SETGID and friends: held while the effective uid is 0.
-bool privileged() { return sched::current().euid == 0; }
+bool privileged() {
+    return sched::current().euid == 0;
+}
 
 // ---- exit ----
 
@@ -46,13 +51,27 @@ int64_t sys_exit_group(const SyscallArgs& a) {
 
 // ---- ids ----
 
-int64_t sys_getpid(const SyscallArgs&) { return sched::current().pid; }
-int64_t sys_getppid(const SyscallArgs&) { return sched::current().ppid; }
-int64_t sys_gettid(const SyscallArgs&) { return sched::current().tid; }
-int64_t sys_getuid(const SyscallArgs&) { return sched::current().uid; }
-int64_t sys_geteuid(const SyscallArgs&) { return sched::current().euid; }
-int64_t sys_getgid(const SyscallArgs&) { return sched::current().gid; }
-int64_t sys_getegid(const SyscallArgs&) { return sched::current().egid; }
+int64_t sys_getpid(const SyscallArgs&) {
+    return sched::current().pid;
+}
+int64_t sys_getppid(const SyscallArgs&) {
+    return sched::current().ppid;
+}
+int64_t sys_gettid(const SyscallArgs&) {
+    return sched::current().tid;
+}
+int64_t sys_getuid(const SyscallArgs&) {
+    return sched::current().uid;
+}
+int64_t sys_geteuid(const SyscallArgs&) {
+    return sched::current().euid;
+}
+int64_t sys_getgid(const SyscallArgs&) {
+    return sched::current().gid;
+}
+int64_t sys_getegid(const SyscallArgs&) {
+    return sched::current().egid;
+}
 
 IdSet user_ids(const Process& p) {
     return IdSet{p.uid, p.euid, p.posix.suid, p.posix.fsuid};
@@ -86,7 +105,9 @@ int64_t sys_getresgid(const SyscallArgs& a) {
     return to_syscall_result(write_ids(a, group_ids(sched::current())));
 }
 
-uint32_t id_arg(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t id_arg(uint64_t v) {
+    return static_cast<uint32_t>(v);
+}
 
 int64_t update_uids(const Result<IdSet>& r) {
     if (!r.ok()) return errno_result(r.error());
@@ -106,8 +127,8 @@ int64_t sys_setgid(const SyscallArgs& a) {
     return update_gids(apply_setid(group_ids(sched::current()), id_arg(a.arg[0]), privileged()));
 }
 int64_t sys_setreuid(const SyscallArgs& a) {
-    return update_uids(apply_setreid(user_ids(sched::current()), id_arg(a.arg[0]),
-                                     id_arg(a.arg[1]), privileged()));
+    return update_uids(apply_setreid(user_ids(sched::current()), id_arg(a.arg[0]), id_arg(a.arg[1]),
+                                     privileged()));
 }
 int64_t sys_setregid(const SyscallArgs& a) {
     return update_gids(apply_setreid(group_ids(sched::current()), id_arg(a.arg[0]),
@@ -169,7 +190,9 @@ int64_t sys_setgroups(const SyscallArgs& a) {
 // first process of a container is; so setpgid and setsid answer EPERM as
 // Linux does for a session leader.
 
-int64_t sys_getpgrp(const SyscallArgs&) { return sched::current().posix.pgid; }
+int64_t sys_getpgrp(const SyscallArgs&) {
+    return sched::current().posix.pgid;
+}
 
 int64_t sys_getpgid(const SyscallArgs& a) {
     if (!is_self_pid(static_cast<int32_t>(a.arg[0]))) return errno_result(Errno::kESRCH);
@@ -232,7 +255,9 @@ int64_t sys_get_robust_list(const SyscallArgs& a) {
 // Restartable sequences are an optimisation glibc turns off when it gets
 // ENOSYS (verified safe by the census); answered here so it is not logged
 // as missing in every glibc program.
-int64_t sys_rseq(const SyscallArgs&) { return errno_result(Errno::kENOSYS); }
+int64_t sys_rseq(const SyscallArgs&) {
+    return errno_result(Errno::kENOSYS);
+}
 
 // ---- arch_prctl ----
 
@@ -240,27 +265,27 @@ int64_t sys_arch_prctl(const SyscallArgs& a) {
     const uint64_t addr = a.arg[1];
     ProcessState& s = sched::current().posix;
     switch (a.arg[0]) {
-    case ARCH_SET_FS:
-        if (addr >= kTaskSizeMax) return errno_result(Errno::kEPERM);
-        arch::set_fs_base(addr);
-        return 0;
-    case ARCH_GET_FS:
-        return to_syscall_result(write_user<uint64_t>(addr, arch::fs_base()));
-    case ARCH_SET_GS:
-        // FIXME: stored only; the user GS base is not loaded on return to the
-        // app (no libc uses it on x86-64).
-        if (addr >= kTaskSizeMax) return errno_result(Errno::kEPERM);
-        s.gs_base = addr;
-        return 0;
-    case ARCH_GET_GS:
-        return to_syscall_result(write_user<uint64_t>(addr, s.gs_base));
-    case ARCH_GET_CPUID:
-        return 1;  // CPUID is always allowed: kiln never makes it fault
-    case ARCH_SET_CPUID:
-        // Turning CPUID faulting on needs hardware support kiln does not use.
-        return addr != 0 ? 0 : errno_result(Errno::kENODEV);
-    default:
-        return errno_result(Errno::kEINVAL);
+        case ARCH_SET_FS:
+            if (addr >= kTaskSizeMax) return errno_result(Errno::kEPERM);
+            arch::set_fs_base(addr);
+            return 0;
+        case ARCH_GET_FS:
+            return to_syscall_result(write_user<uint64_t>(addr, arch::fs_base()));
+        case ARCH_SET_GS:
+            // FIXME: stored only; the user GS base is not loaded on return to the
+            // app (no libc uses it on x86-64).
+            if (addr >= kTaskSizeMax) return errno_result(Errno::kEPERM);
+            s.gs_base = addr;
+            return 0;
+        case ARCH_GET_GS:
+            return to_syscall_result(write_user<uint64_t>(addr, s.gs_base));
+        case ARCH_GET_CPUID:
+            return 1;  // CPUID is always allowed: kiln never makes it fault
+        case ARCH_SET_CPUID:
+            // Turning CPUID faulting on needs hardware support kiln does not use.
+            return addr != 0 ? 0 : errno_result(Errno::kENODEV);
+        default:
+            return errno_result(Errno::kEINVAL);
     }
 }
 
@@ -302,44 +327,44 @@ int64_t sys_prctl(const SyscallArgs& a) {
     ProcessState& s = sched::current().posix;
     const uint64_t arg2 = a.arg[1];
     switch (a.arg[0]) {
-    case PR_SET_PDEATHSIG:
-        if (arg2 > static_cast<uint64_t>(kNsig)) return errno_result(Errno::kEINVAL);
-        s.pdeathsig = static_cast<int32_t>(arg2);
-        return 0;
-    case PR_GET_PDEATHSIG:
-        return to_syscall_result(write_user<int32_t>(arg2, s.pdeathsig));
-    case PR_GET_DUMPABLE:
-        return s.dumpable;
-    case PR_SET_DUMPABLE:
-        if (arg2 > 1) return errno_result(Errno::kEINVAL);
-        s.dumpable = static_cast<int32_t>(arg2);
-        return 0;
-    case PR_SET_NAME:
-        return prctl_set_name(arg2);
-    case PR_GET_NAME: {
-        char name[16];
-        current_comm(name);
-        return to_syscall_result(copy_to_user(arg2, name, sizeof(name)));
-    }
-    case PR_CAPBSET_READ:
-        // Every capability is in the bounding set; beyond the last one is
-        // EINVAL, which is how libsystemd finds cap_last_cap.
-        return arg2 <= kCapLastCap ? 1 : errno_result(Errno::kEINVAL);
-    case PR_SET_NO_NEW_PRIVS:
-        if (arg2 != 1 || a.arg[2] || a.arg[3] || a.arg[4]) return errno_result(Errno::kEINVAL);
-        s.no_new_privs = true;
-        return 0;
-    case PR_GET_NO_NEW_PRIVS:
-        if (arg2 || a.arg[2] || a.arg[3] || a.arg[4]) return errno_result(Errno::kEINVAL);
-        return s.no_new_privs ? 1 : 0;
-    case PR_SET_CHILD_SUBREAPER:
-        s.child_subreaper = arg2 != 0;
-        return 0;
-    case PR_GET_CHILD_SUBREAPER:
-        return to_syscall_result(write_user<int32_t>(arg2, s.child_subreaper ? 1 : 0));
-    default:
-        klog::debug("kiln: prctl option %lu not supported: EINVAL", a.arg[0]);
-        return errno_result(Errno::kEINVAL);
+        case PR_SET_PDEATHSIG:
+            if (arg2 > static_cast<uint64_t>(kNsig)) return errno_result(Errno::kEINVAL);
+            s.pdeathsig = static_cast<int32_t>(arg2);
+            return 0;
+        case PR_GET_PDEATHSIG:
+            return to_syscall_result(write_user<int32_t>(arg2, s.pdeathsig));
+        case PR_GET_DUMPABLE:
+            return s.dumpable;
+        case PR_SET_DUMPABLE:
+            if (arg2 > 1) return errno_result(Errno::kEINVAL);
+            s.dumpable = static_cast<int32_t>(arg2);
+            return 0;
+        case PR_SET_NAME:
+            return prctl_set_name(arg2);
+        case PR_GET_NAME: {
+            char name[16];
+            current_comm(name);
+            return to_syscall_result(copy_to_user(arg2, name, sizeof(name)));
+        }
+        case PR_CAPBSET_READ:
+            // Every capability is in the bounding set; beyond the last one is
+            // EINVAL, which is how libsystemd finds cap_last_cap.
+            return arg2 <= kCapLastCap ? 1 : errno_result(Errno::kEINVAL);
+        case PR_SET_NO_NEW_PRIVS:
+            if (arg2 != 1 || a.arg[2] || a.arg[3] || a.arg[4]) return errno_result(Errno::kEINVAL);
+            s.no_new_privs = true;
+            return 0;
+        case PR_GET_NO_NEW_PRIVS:
+            if (arg2 || a.arg[2] || a.arg[3] || a.arg[4]) return errno_result(Errno::kEINVAL);
+            return s.no_new_privs ? 1 : 0;
+        case PR_SET_CHILD_SUBREAPER:
+            s.child_subreaper = arg2 != 0;
+            return 0;
+        case PR_GET_CHILD_SUBREAPER:
+            return to_syscall_result(write_user<int32_t>(arg2, s.child_subreaper ? 1 : 0));
+        default:
+            klog::debug("kiln: prctl option %lu not supported: EINVAL", a.arg[0]);
+            return errno_result(Errno::kEINVAL);
     }
 }
 
@@ -368,14 +393,14 @@ static_assert(sizeof(CapHeader) == 8 && sizeof(CapData) == 12);
 // writing the preferred version back, as Linux does) for an unknown one.
 Result<int> cap_words(uint64_t header_addr, const CapHeader& h) {
     switch (h.version) {
-    case _LINUX_CAPABILITY_VERSION_1:
-        return 1;
-    case _LINUX_CAPABILITY_VERSION_2:
-    case _LINUX_CAPABILITY_VERSION_3:
-        return 2;
-    default:
-        TRY(write_user<uint32_t>(header_addr, _LINUX_CAPABILITY_VERSION_3));
-        return Error(Errno::kEINVAL);
+        case _LINUX_CAPABILITY_VERSION_1:
+            return 1;
+        case _LINUX_CAPABILITY_VERSION_2:
+        case _LINUX_CAPABILITY_VERSION_3:
+            return 2;
+        default:
+            TRY(write_user<uint32_t>(header_addr, _LINUX_CAPABILITY_VERSION_3));
+            return Error(Errno::kEINVAL);
     }
 }
 

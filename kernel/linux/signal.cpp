@@ -23,8 +23,8 @@ static_assert(SIGKILL == kSigKill && SIGSTOP == kSigStop && SIGABRT == kSigAbrt 
               SIGCHLD == kSigChld && SIGCONT == kSigCont && SIGWINCH == kSigWinch &&
               SIGSYS == kSigSys && SIG_BLOCK == kSigBlock && SIG_UNBLOCK == kSigUnblock &&
               SIG_SETMASK == kSigSetmask && SA_RESTORER == kSaRestorer &&
-              SA_ONSTACK == kSaOnstack && SS_DISABLE == kSsDisable &&
-              MINSIGSTKSZ == kMinSigstkSz && SS_AUTODISARM == kSsAutodisarm);
+              SA_ONSTACK == kSaOnstack && SS_DISABLE == kSsDisable && MINSIGSTKSZ == kMinSigstkSz &&
+              SS_AUTODISARM == kSsAutodisarm);
 
 using sched::Process;
 using sched::SignalAction;
@@ -34,29 +34,29 @@ using sched::SignalAction;
 void act_on(int sig) {
     Process& p = sched::current();
     switch (signal_fate(sig, p.signal_actions[sig - 1].handler)) {
-    case SignalFate::kIgnore:
-    case SignalFate::kContinue:
-        return;
-    case SignalFate::kStop: {
-        // Nothing could send SIGCONT to a stopped unikernel, so stopping
-        // would hang the VM for good.
-        static bool reported = false;
-        if (!reported) {
-            reported = true;
-            klog::warn("kiln: %s would stop the process; kiln does not stop processes",
-                       sched::signal_name(sig));
+        case SignalFate::kIgnore:
+        case SignalFate::kContinue:
+            return;
+        case SignalFate::kStop: {
+            // Nothing could send SIGCONT to a stopped unikernel, so stopping
+            // would hang the VM for good.
+            static bool reported = false;
+            if (!reported) {
+                reported = true;
+                klog::warn("kiln: %s would stop the process; kiln does not stop processes",
+                           sched::signal_name(sig));
+            }
+            return;
         }
-        return;
-    }
-    case SignalFate::kTerminate:
-    case SignalFate::kCoreDump:
-        sched::die_of_signal(sig, "sent by the process itself");
-    case SignalFate::kHandler:
-        // FIXME: handler delivery (a signal frame, rt_sigreturn) arrives with
-        // the signals issue (#4); until then the default action is taken.
-        klog::warn("kiln: %s has a handler, but kiln cannot run signal handlers yet",
-                   sched::signal_name(sig));
-        sched::die_of_signal(sig, "sent by the process itself (its handler could not run)");
+        case SignalFate::kTerminate:
+        case SignalFate::kCoreDump:
+            sched::die_of_signal(sig, "sent by the process itself");
+        case SignalFate::kHandler:
+            // FIXME: handler delivery (a signal frame, rt_sigreturn) arrives with
+            // the signals issue (#4); until then the default action is taken.
+            klog::warn("kiln: %s has a handler, but kiln cannot run signal handlers yet",
+                       sched::signal_name(sig));
+            sched::die_of_signal(sig, "sent by the process itself (its handler could not run)");
     }
 }
 
@@ -178,7 +178,9 @@ int64_t sys_rt_sigsuspend(const SyscallArgs& a) {
     end_waiting_for_signal("rt_sigsuspend");
 }
 
-int64_t sys_pause(const SyscallArgs&) { end_waiting_for_signal("pause"); }
+int64_t sys_pause(const SyscallArgs&) {
+    end_waiting_for_signal("pause");
+}
 
 // ---- sending ----
 

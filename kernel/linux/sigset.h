@@ -59,11 +59,15 @@ inline constexpr uint64_t kSaRestart = 0x10000000;
 inline constexpr uint64_t kSaNodefer = 0x40000000;
 inline constexpr uint64_t kSaResethand = 0x80000000;
 inline constexpr uint64_t kSaKnownFlags = kSaNocldstop | kSaNocldwait | kSaSiginfo |
-                                          kSaExposeTagbits | kSaRestorer | kSaOnstack |
-                                          kSaRestart | kSaNodefer | kSaResethand;
+                                          kSaExposeTagbits | kSaRestorer | kSaOnstack | kSaRestart |
+                                          kSaNodefer | kSaResethand;
 
-constexpr bool signal_valid(int sig) { return sig >= 1 && sig <= kNsig; }
-constexpr uint64_t sigbit(int sig) { return uint64_t{1} << (sig - 1); }
+constexpr bool signal_valid(int sig) {
+    return sig >= 1 && sig <= kNsig;
+}
+constexpr uint64_t sigbit(int sig) {
+    return uint64_t{1} << (sig - 1);
+}
 
 // SIGKILL and SIGSTOP can be neither caught, ignored nor blocked.
 inline constexpr uint64_t kUnblockable = sigbit(kSigKill) | sigbit(kSigStop);
@@ -81,17 +85,17 @@ constexpr int lowest_signal(uint64_t set) {
 inline Result<uint64_t> apply_sigprocmask(int how, uint64_t old_mask, uint64_t set) {
     uint64_t m;
     switch (how) {
-    case kSigBlock:
-        m = old_mask | set;
-        break;
-    case kSigUnblock:
-        m = old_mask & ~set;
-        break;
-    case kSigSetmask:
-        m = set;
-        break;
-    default:
-        return Error(Errno::kEINVAL);
+        case kSigBlock:
+            m = old_mask | set;
+            break;
+        case kSigUnblock:
+            m = old_mask & ~set;
+            break;
+        case kSigSetmask:
+            m = set;
+            break;
+        default:
+            return Error(Errno::kEINVAL);
     }
     return m & ~kUnblockable;
 }
@@ -116,30 +120,30 @@ enum class SignalFate {
 
 constexpr SignalFate default_fate(int sig) {
     switch (sig) {
-    case kSigChld:
-    case kSigUrg:
-    case kSigWinch:
-        return SignalFate::kIgnore;
-    case kSigCont:
-        return SignalFate::kContinue;
-    case kSigStop:
-    case kSigTstp:
-    case kSigTtin:
-    case kSigTtou:
-        return SignalFate::kStop;
-    case kSigQuit:
-    case kSigIll:
-    case kSigTrap:
-    case kSigAbrt:
-    case kSigBus:
-    case kSigFpe:
-    case kSigSegv:
-    case kSigXcpu:
-    case kSigXfsz:
-    case kSigSys:
-        return SignalFate::kCoreDump;
-    default:
-        return SignalFate::kTerminate;
+        case kSigChld:
+        case kSigUrg:
+        case kSigWinch:
+            return SignalFate::kIgnore;
+        case kSigCont:
+            return SignalFate::kContinue;
+        case kSigStop:
+        case kSigTstp:
+        case kSigTtin:
+        case kSigTtou:
+            return SignalFate::kStop;
+        case kSigQuit:
+        case kSigIll:
+        case kSigTrap:
+        case kSigAbrt:
+        case kSigBus:
+        case kSigFpe:
+        case kSigSegv:
+        case kSigXcpu:
+        case kSigXfsz:
+        case kSigSys:
+            return SignalFate::kCoreDump;
+        default:
+            return SignalFate::kTerminate;
     }
 }
 

@@ -19,8 +19,12 @@
 namespace kiln::sys {
 namespace {
 
-bool is_self_pid(int64_t pid) { return pid == 0 || pid == sched::current().pid; }
-bool privileged() { return sched::current().euid == 0; }
+bool is_self_pid(int64_t pid) {
+    return pid == 0 || pid == sched::current().pid;
+}
+bool privileged() {
+    return sched::current().euid == 0;
+}
 
 // ---- names ----
 
@@ -223,7 +227,9 @@ int64_t sys_sched_setaffinity(const SyscallArgs& a) {
     return (mask & 1) ? 0 : errno_result(Errno::kEINVAL);
 }
 
-int64_t sys_sched_yield(const SyscallArgs&) { return 0; }
+int64_t sys_sched_yield(const SyscallArgs&) {
+    return 0;
+}
 
 int64_t sys_sched_getscheduler(const SyscallArgs& a) {
     const int32_t pid = static_cast<int32_t>(a.arg[0]);
@@ -244,16 +250,16 @@ namespace {
 // SCHED_BATCH (3), SCHED_IDLE (5) and SCHED_DEADLINE (6) only 0.
 int64_t sched_priority_bound(uint64_t policy, int64_t realtime_bound) {
     switch (policy) {
-    case 1:
-    case 2:
-        return realtime_bound;
-    case 0:
-    case 3:
-    case 5:
-    case 6:
-        return 0;
-    default:
-        return errno_result(Errno::kEINVAL);
+        case 1:
+        case 2:
+            return realtime_bound;
+        case 0:
+        case 3:
+        case 5:
+        case 6:
+            return 0;
+        default:
+            return errno_result(Errno::kEINVAL);
     }
 }
 }  // namespace
@@ -291,8 +297,8 @@ int64_t sys_getrusage(const SyscallArgs& a) {
         const mm::FrameAllocator& frames = mm::frames();
         // FIXME: the memory in use by the whole VM, until the address space
         // counts the app's resident pages.
-        u.ru_maxrss =
-            static_cast<int64_t>((frames.total_pages() - frames.free_pages()) * mm::kPageSize / 1024);
+        u.ru_maxrss = static_cast<int64_t>((frames.total_pages() - frames.free_pages()) *
+                                           mm::kPageSize / 1024);
     } else if (who != kRusageChildren) {
         return errno_result(Errno::kEINVAL);
     }

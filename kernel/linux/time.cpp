@@ -22,18 +22,21 @@ static_assert(CLOCK_REALTIME == kClockRealtime && CLOCK_MONOTONIC == kClockMonot
               CLOCK_THREAD_CPUTIME_ID == kClockThreadCputimeId &&
               CLOCK_MONOTONIC_RAW == kClockMonotonicRaw &&
               CLOCK_REALTIME_COARSE == kClockRealtimeCoarse &&
-              CLOCK_MONOTONIC_COARSE == kClockMonotonicCoarse &&
-              CLOCK_BOOTTIME == kClockBoottime && CLOCK_TAI == kClockTai &&
-              TIMER_ABSTIME == kTimerAbstime);
+              CLOCK_MONOTONIC_COARSE == kClockMonotonicCoarse && CLOCK_BOOTTIME == kClockBoottime &&
+              CLOCK_TAI == kClockTai && TIMER_ABSTIME == kTimerAbstime);
 
-ClockSample sample() { return ClockSample{arch::monotonic_ns(), arch::wall_ns()}; }
+ClockSample sample() {
+    return ClockSample{arch::monotonic_ns(), arch::wall_ns()};
+}
 
 ClockOwner owner() {
     const sched::Process& p = sched::current();
     return ClockOwner{p.pid, p.tid};
 }
 
-int32_t clock_arg(uint64_t v) { return static_cast<int32_t>(v); }
+int32_t clock_arg(uint64_t v) {
+    return static_cast<int32_t>(v);
+}
 
 int64_t sys_clock_gettime(const SyscallArgs& a) {
     auto ns = clock_read(clock_arg(a.arg[0]), sample(), owner());
@@ -79,7 +82,9 @@ int64_t sleep_on(int32_t clock, uint32_t flags, uint64_t req_addr) {
     return 0;
 }
 
-int64_t sys_nanosleep(const SyscallArgs& a) { return sleep_on(kClockMonotonic, 0, a.arg[0]); }
+int64_t sys_nanosleep(const SyscallArgs& a) {
+    return sleep_on(kClockMonotonic, 0, a.arg[0]);
+}
 
 int64_t sys_clock_nanosleep(const SyscallArgs& a) {
     return sleep_on(clock_arg(a.arg[0]), static_cast<uint32_t>(a.arg[1]), a.arg[2]);

@@ -10,7 +10,9 @@ void put(char (&field)[kUtsFieldLen], const char* s, size_t n) {
     for (; i < kUtsFieldLen; i++) field[i] = '\0';
 }
 
-void put(char (&field)[kUtsFieldLen], const char* s) { put(field, s, kUtsFieldLen - 1); }
+void put(char (&field)[kUtsFieldLen], const char* s) {
+    put(field, s, kUtsFieldLen - 1);
+}
 
 }  // namespace
 
@@ -22,7 +24,7 @@ void fill_utsname(NewUtsname* u, const char* hostname, size_t hostname_len) {
         put(u->nodename, hostname, hostname_len);
     }
     put(u->release, kUtsRelease);
-    // The shape of Linux's UTS_VERSION: "#1 SMP PREEMPT_DYNAMIC <date>".
+    // Shaped like Linux's UTS_VERSION ("#1 SMP ..."), which some programs print.
     put(u->version, "#1 SMP kiln");
     put(u->machine, "x86_64");
     put(u->domainname, "(none)");

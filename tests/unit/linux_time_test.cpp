@@ -42,8 +42,8 @@ TEST(Clocks, ReadsTheRightSource) {
     EXPECT_EQ(clock_read(kClockRealtime, kNow, kSelf).value(), kNow.wall_ns);
     EXPECT_EQ(clock_read(kClockRealtimeCoarse, kNow, kSelf).value(), kNow.wall_ns);
     EXPECT_EQ(clock_read(kClockTai, kNow, kSelf).value(), kNow.wall_ns);
-    for (int32_t id : {kClockMonotonic, kClockMonotonicRaw, kClockMonotonicCoarse,
-                       kClockBoottime, kClockProcessCputimeId, kClockThreadCputimeId}) {
+    for (int32_t id : {kClockMonotonic, kClockMonotonicRaw, kClockMonotonicCoarse, kClockBoottime,
+                       kClockProcessCputimeId, kClockThreadCputimeId}) {
         EXPECT_EQ(clock_read(id, kNow, kSelf).value(), kNow.monotonic_ns) << id;
     }
 }
@@ -59,8 +59,12 @@ TEST(Clocks, UnknownIdsAreEinval) {
 }
 
 // clock_getcpuclockid(3) / pthread_getcpuclockid(3) encode a pid or tid.
-constexpr int32_t process_cpu_clock(int32_t pid) { return (~pid << 3) | 2; }
-constexpr int32_t thread_cpu_clock(int32_t tid) { return (~tid << 3) | 4 | 2; }
+constexpr int32_t process_cpu_clock(int32_t pid) {
+    return (~pid << 3) | 2;
+}
+constexpr int32_t thread_cpu_clock(int32_t tid) {
+    return (~tid << 3) | 4 | 2;
+}
 
 TEST(Clocks, CpuClocksOfSelfOnly) {
     EXPECT_TRUE(clock_read(process_cpu_clock(0), kNow, kSelf).ok());
@@ -96,8 +100,7 @@ TEST(Clocks, SleepErrors) {
     EXPECT_EQ(sleep_deadline(kClockMonotonic, 0, {0, kNsPerSec}, kNow, kSelf).error(),
               Errno(EINVAL));
     EXPECT_EQ(sleep_deadline(kClockMonotonic, 0, {-1, 0}, kNow, kSelf).error(), Errno(EINVAL));
-    EXPECT_EQ(sleep_deadline(kClockThreadCputimeId, 0, {1, 0}, kNow, kSelf).error(),
-              Errno(EINVAL));
+    EXPECT_EQ(sleep_deadline(kClockThreadCputimeId, 0, {1, 0}, kNow, kSelf).error(), Errno(EINVAL));
     EXPECT_EQ(sleep_deadline(kClockMonotonicRaw, 0, {1, 0}, kNow, kSelf).error(),
               Errno(EOPNOTSUPP));
     EXPECT_EQ(sleep_deadline(kClockRealtimeCoarse, 0, {1, 0}, kNow, kSelf).error(),
