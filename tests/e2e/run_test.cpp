@@ -130,6 +130,79 @@ TEST(RunCli, MissingMonitorOrKernel) {
                  {"cannot find the kiln kernel", "KILN_KERNEL"});
 }
 
+// ---- the contract with kiln-vmm (a stand-in monitor; no KVM needed) ------------
+
+// A shell script in kiln-vmm's place: prints its arguments one per line,
+// then the per-run archive's argv and env (the second --initrd), and exits
+// with $FAKE_STATUS.
+std::string fake_vmm() {
+    return write_file("fake-vmm",
+                      "#!/bin/sh\n"
+                      "for a in \"$@\"; do echo \"arg:$a\"; done\n"
+                      "rundata=$8\n"
+                      "dir=$(mktemp -d)\n"
+                      "(cd $dir && cpio -id --quiet < \"$rundata\")\n"
+                      "tr '\\0' '|' < $dir/.kiln/argv; echo\n"
+                      "tr '\\0' '|' < $dir/.kiln/env; echo\n"
+                      "rm -rf $dir\n"
+                      "exit ${FAKE_STATUS:-0}\n",
+                      0755);
+}
+
+TEST(RunMonitor, CommandLineImagesAndRunData) {
+    if (!kiln::test::have_program("cpio")) GTEST_SKIP() << "cpio not installed";
+    std::string cache = cache_dir("cache-monitor");
+    std::string prog = kGuest + "/args_env-musl-static";
+    RunResult r = kiln_run({"-e", "A=1", "--strace", prog, "x y", "--z"},
+                           {.env = {{"KILN_VMM", fake_vmm()},
+                                    {"KILN_KERNEL", "/etc/hostname"},
+                                    {"XDG_CACHE_HOME", cache},
+                                    {"FAKE_STATUS", "17"}}});
+    EXPECT_EQ(r.status, 17) << describe(r);
+    std::string image_prefix = "arg:" + cache + "/kiln/images/";
+    std::vector<std::string> want = {"arg:--mem\narg:64M\n",
+                                     "arg:--cmdline\narg:kiln.strace quiet\n",
+                                     "arg:--initrd\n" + image_prefix,
+                                     ".cpio\narg:--initrd\narg:/proc/self/fd/",
+                                     "arg:/etc/hostname\n",
+                                     prog + "|x y|--z|\n",
+                                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+                                     "HOME=/root|A=1|\n"};
+    for (const auto& w : want) EXPECT_TRUE(contains(r.out, w)) << w << "\n" << describe(r);
+    EXPECT_EQ(r.err, "");
+
+    // Without --strace the command line is just "quiet"; --mem is passed on.
+    r = kiln_run({"--mem", "300M", prog},
+                 {.env = {{"KILN_VMM", fake_vmm()}, {"KILN_KERNEL", "/etc/hostname"},
+                          {"XDG_CACHE_HOME", cache}}});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "arg:--mem\narg:300M\narg:--cmdline\narg:quiet\n")) << describe(r);
+}
+
+// kiln waits for the monitor and passes SIGTERM (and SIGINT, SIGHUP,
+// SIGQUIT) on to it: here the stand-in signals kiln and exits 42 when the
+// signal comes back to it.
+TEST(RunMonitor, ForwardsSignals) {
+    std::string vmm = write_file("fake-vmm-signal",
+                                 "#!/bin/sh\n"
+                                 "trap 'echo got TERM; exit 42' TERM\n"
+                                 "kill -TERM $PPID\n"
+                                 "i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done\n"
+                                 "exit 1\n",
+                                 0755);
+    RunResult r = kiln_run({kGuest + "/args_env-musl-static"},
+                           {.env = {{"KILN_VMM", vmm}, {"KILN_KERNEL", "/etc/hostname"}}});
+    EXPECT_EQ(r.status, 42) << describe(r);
+    EXPECT_EQ(r.out, "got TERM\n") << describe(r);
+}
+
+TEST(RunMonitor, SignalDeathBecomes128PlusSignal) {
+    std::string vmm = write_file("fake-vmm-kill", "#!/bin/sh\nkill -KILL $$\n", 0755);
+    RunResult r = kiln_run({kGuest + "/args_env-musl-static"},
+                           {.env = {{"KILN_VMM", vmm}, {"KILN_KERNEL", "/etc/hostname"}}});
+    EXPECT_EQ(r.status, 128 + 9) << describe(r);
+}
+
 // ---- the image cache -----------------------------------------------------------
 
 struct CachedImage {
