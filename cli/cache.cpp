@@ -98,8 +98,7 @@ std::string ImageCache::index_key(const std::string& program, const struct stat&
     return h.hex();
 }
 
-std::string ImageCache::image_key(const std::string& program,
-                                  const std::vector<CopySpec>& copies,
+std::string ImageCache::image_key(const std::string& program, const std::vector<CopySpec>& copies,
                                   const std::vector<std::string>& inputs,
                                   const std::vector<struct stat>& stats) const {
     Hasher h;

@@ -43,7 +43,9 @@ public:
                           const std::vector<std::string>& inputs,
                           const std::vector<struct stat>& stats) const;
 
-    std::string image_path(const std::string& key) const { return root_ + "/images/" + key + ".cpio"; }
+    std::string image_path(const std::string& key) const {
+        return root_ + "/images/" + key + ".cpio";
+    }
     std::string index_path(const std::string& key) const { return root_ + "/index/" + key; }
     const std::string& root() const { return root_; }
 

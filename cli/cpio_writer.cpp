@@ -20,7 +20,9 @@ std::string_view cpio_name(std::string_view path) {
     return path;
 }
 
-CpioWriter::CpioWriter(int fd) : fd_(fd) { buf_.reserve(kBufferSize); }
+CpioWriter::CpioWriter(int fd) : fd_(fd) {
+    buf_.reserve(kBufferSize);
+}
 
 bool CpioWriter::fail(const std::string& why) {
     if (error_.empty()) error_ = why;

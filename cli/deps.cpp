@@ -34,8 +34,7 @@ struct Object {
 
 // Reads the dynamic section of an ELF at `path`. nullopt when it is not an
 // x86-64 ELF (with *why set).
-std::optional<Object> read_object(const std::string& path, std::string* interp,
-                                  std::string* why) {
+std::optional<Object> read_object(const std::string& path, std::string* interp, std::string* why) {
     MappedFile f;
     std::string err = f.open(path);
     if (!err.empty()) {
@@ -104,7 +103,8 @@ std::string expand_tokens(std::string_view dir, const std::string& origin) {
         for (std::string_view n : {"ORIGIN", "LIB", "PLATFORM"}) {
             if (rest.substr(0, n.size()) == n &&
                 (braced ? rest.size() > n.size() && rest[n.size()] == '}'
-                        : rest.size() == n.size() || !(isalnum(rest[n.size()]) || rest[n.size()] == '_'))) {
+                        : rest.size() == n.size() ||
+                              !(isalnum(rest[n.size()]) || rest[n.size()] == '_'))) {
                 name = n;
                 break;
             }
@@ -306,8 +306,8 @@ std::string check_program(const std::string& path) {
     return "";
 }
 
-bool resolve_dependencies(const std::string& program, const SearchRules& rules,
-                          Dependencies* out, std::string* error) {
+bool resolve_dependencies(const std::string& program, const SearchRules& rules, Dependencies* out,
+                          std::string* error) {
     *out = Dependencies();
     Resolver r(rules, out);
     return r.run(program, error);

@@ -24,9 +24,8 @@ namespace kiln::cli {
 
 struct SearchRules {
     std::string ld_cache = "/etc/ld.so.cache";
-    std::vector<std::string> glibc_default_dirs = {"/lib/x86_64-linux-gnu",
-                                                   "/usr/lib/x86_64-linux-gnu", "/lib64",
-                                                   "/usr/lib", "/lib"};
+    std::vector<std::string> glibc_default_dirs = {
+        "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib", "/lib"};
     std::string musl_path_file = "/etc/ld-musl-x86_64.path";
     std::vector<std::string> musl_default_dirs = {"/lib", "/usr/local/lib", "/usr/lib"};
 };
@@ -46,7 +45,7 @@ std::string check_program(const std::string& path);
 // Resolves everything `program` (an absolute path that check_program
 // accepted) needs. False with *error for a malformed program or
 // interpreter; libraries that are not found only land in `missing`.
-bool resolve_dependencies(const std::string& program, const SearchRules& rules,
-                          Dependencies* out, std::string* error);
+bool resolve_dependencies(const std::string& program, const SearchRules& rules, Dependencies* out,
+                          std::string* error);
 
 }  // namespace kiln::cli

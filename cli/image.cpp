@@ -95,7 +95,8 @@ bool ImageBuilder::walk(const std::string& path, int depth, std::string* error) 
             add(name, e, &st);
             std::string rest;
             for (size_t k = i + 1; k < parts.size(); ++k) rest += "/" + parts[k];
-            std::string resolved = target[0] == '/' ? target : (cur.empty() ? "" : cur) + "/" + target;
+            std::string resolved =
+                target[0] == '/' ? target : (cur.empty() ? "" : cur) + "/" + target;
             return walk(resolved + rest, depth + 1, error);
         }
         if (S_ISDIR(st.st_mode)) {
@@ -145,8 +146,8 @@ bool ImageBuilder::place(const std::string& dst, std::string* out, std::string* 
                 restarted = true;
                 break;
             } else if (it->second.kind != ImageEntry::Kind::kDir) {
-                *error = "--copy destination " + dst + ": /" + next +
-                         " is already a file in the image";
+                *error =
+                    "--copy destination " + dst + ": /" + next + " is already a file in the image";
                 return false;
             }
             cur = next;
@@ -248,8 +249,12 @@ bool ImageBuilder::write(int fd, std::string* error) const {
     for (const auto& [name, e] : entries_) {
         bool ok = true;
         switch (e.kind) {
-            case ImageEntry::Kind::kDir: ok = w.add_directory(name, e.mode, e.mtime); break;
-            case ImageEntry::Kind::kSymlink: ok = w.add_symlink(name, e.target, e.mtime); break;
+            case ImageEntry::Kind::kDir:
+                ok = w.add_directory(name, e.mode, e.mtime);
+                break;
+            case ImageEntry::Kind::kSymlink:
+                ok = w.add_symlink(name, e.target, e.mtime);
+                break;
             case ImageEntry::Kind::kFile: {
                 int src = open(e.host.c_str(), O_RDONLY | O_CLOEXEC);
                 if (src < 0) {

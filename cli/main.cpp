@@ -21,7 +21,9 @@ constexpr char kUsage[] =
     "  -h, --help     show this help\n"
     "  --version      show kiln's version\n";
 
-void say(int fd, const std::string& s) { (void)!write(fd, s.data(), s.size()); }
+void say(int fd, const std::string& s) {
+    (void)!write(fd, s.data(), s.size());
+}
 
 }  // namespace
 
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
         say(STDOUT_FILENO, std::string("kiln ") + KILN_VERSION + "\n");
         return 0;
     }
-    if (cmd == "run") return kiln::cli::run_command(std::vector<std::string>(argv + 2, argv + argc));
+    if (cmd == "run")
+        return kiln::cli::run_command(std::vector<std::string>(argv + 2, argv + argc));
     say(STDERR_FILENO, "kiln: unknown command '" + cmd + "'\n" + kUsage);
     return kiln::cli::kStatusCannotRun;
 }

@@ -154,8 +154,8 @@ std::string pack(const ImageCache& cache, const std::string& program, const RunO
 
 // The cached image for the program when every input is unchanged, else "".
 // Only lstat()s and one small read: no file contents.
-std::string cached_image(const ImageCache& cache, const std::string& program,
-                         const RunOptions& opt, const std::string& index_key) {
+std::string cached_image(const ImageCache& cache, const std::string& program, const RunOptions& opt,
+                         const std::string& index_key) {
     std::vector<std::string> inputs;
     if (!cache.read_index(index_key, &inputs)) return "";
     std::vector<struct stat> stats(inputs.size());
@@ -244,8 +244,10 @@ std::string find_program(const std::string& name, std::string* error) {
 int run_command(const std::vector<std::string>& words) {
     RunOptions opt;
     std::string error;
-    if (!parse_run_options(words, &opt, &error, [](const char* k) -> const char* { return getenv(k); })) {
-        return fail(error + "\n" + "usage: kiln run [OPTIONS] PROGRAM [ARGS...] (see kiln run --help)");
+    if (!parse_run_options(words, &opt, &error,
+                           [](const char* k) -> const char* { return getenv(k); })) {
+        return fail(error + "\n" +
+                    "usage: kiln run [OPTIONS] PROGRAM [ARGS...] (see kiln run --help)");
     }
     if (opt.help) {
         (void)!write(STDOUT_FILENO, kRunUsage, strlen(kRunUsage));
@@ -262,11 +264,13 @@ int run_command(const std::vector<std::string>& words) {
 
     std::string vmm_looked, kernel_looked;
     std::string vmm = find_part("KILN_VMM", "../vmm/kiln-vmm", "kiln-vmm", &vmm_looked);
-    if (vmm.empty()) return fail("cannot find kiln-vmm (looked at " + vmm_looked + "); set KILN_VMM");
+    if (vmm.empty())
+        return fail("cannot find kiln-vmm (looked at " + vmm_looked + "); set KILN_VMM");
     std::string kernel =
         find_part("KILN_KERNEL", "../kernel/kiln-kernel", "kiln-kernel", &kernel_looked);
     if (kernel.empty()) {
-        return fail("cannot find the kiln kernel (looked at " + kernel_looked + "); set KILN_KERNEL");
+        return fail("cannot find the kiln kernel (looked at " + kernel_looked +
+                    "); set KILN_KERNEL");
     }
 
     ImageCache cache;
@@ -300,8 +304,8 @@ int run_command(const std::vector<std::string>& words) {
         mem = std::to_string(want / kMiB) + "M";
     }
     std::string cmdline = opt.strace ? "kiln.strace quiet" : "quiet";
-    std::vector<std::string> vmm_args = {vmm,      "--mem",  mem,     "--cmdline", cmdline,
-                                         "--initrd", image, "--initrd", rd.path,    kernel};
+    std::vector<std::string> vmm_args = {vmm,        "--mem", mem,        "--cmdline", cmdline,
+                                         "--initrd", image,   "--initrd", rd.path,     kernel};
     std::vector<char*> cargs;
     for (auto& a : vmm_args) cargs.push_back(a.data());
     cargs.push_back(nullptr);

@@ -36,7 +36,8 @@ std::string nul_list(const std::vector<std::string>& items) {
 bool write_run_data(int fd, const std::vector<std::string>& argv,
                     const std::vector<std::string>& env, std::string* error) {
     CpioWriter w(fd);
-    bool ok = w.add_directory(".kiln", 0755, 0) && w.add_file(".kiln/argv", 0444, 0, nul_list(argv)) &&
+    bool ok = w.add_directory(".kiln", 0755, 0) &&
+              w.add_file(".kiln/argv", 0444, 0, nul_list(argv)) &&
               w.add_file(".kiln/env", 0444, 0, nul_list(env)) && w.finish();
     if (!ok) *error = w.error();
     return ok;

@@ -55,8 +55,8 @@ bool parse_mem_size(const std::string& text, uint64_t* out) {
     return true;
 }
 
-bool parse_run_options(const std::vector<std::string>& words, RunOptions* out,
-                       std::string* error, const char* (*getenv_fn)(const char*)) {
+bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, std::string* error,
+                       const char* (*getenv_fn)(const char*)) {
     *out = RunOptions();
     size_t i = 0;
     // The value of an option given as "--opt VALUE" or "--opt=VALUE".

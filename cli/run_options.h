@@ -19,7 +19,7 @@ struct CopySpec {
 };
 
 struct RunOptions {
-    std::string mem;        // as given; "" = sized from the image
+    std::string mem;  // as given; "" = sized from the image
     uint64_t mem_bytes = 0;
     std::vector<std::string> env;  // KEY=VAL, in order
     bool strace = false;
@@ -32,8 +32,8 @@ struct RunOptions {
 // Parses the words after "run". False with *error for bad usage (unknown
 // option, missing value, bad size, malformed -e or --copy, no PROGRAM).
 // `getenv_fn` supplies the value for "-e KEY" (Docker's pass-through form).
-bool parse_run_options(const std::vector<std::string>& words, RunOptions* out,
-                       std::string* error, const char* (*getenv_fn)(const char*) = nullptr);
+bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, std::string* error,
+                       const char* (*getenv_fn)(const char*) = nullptr);
 
 // "64M", "1G", "512MiB", "1048576": bytes, or false.
 bool parse_mem_size(const std::string& text, uint64_t* out);

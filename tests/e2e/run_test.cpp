@@ -6,13 +6,13 @@
 // Tests named DISABLED_ wait for a kernel piece that has not landed yet;
 // the comment above each says which. Run them anyway with
 //   build/tests/e2e/run_e2e_test --gtest_also_run_disabled_tests
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -26,7 +26,7 @@ using kiln::test::RunResult;
 constexpr int kStatusCannotRun = 125;
 const std::string kGuest = KILN_GUEST_DIR;
 
-#define REQUIRE_KVM()                                                        \
+#define REQUIRE_KVM()                                                         \
     if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
     GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
 
@@ -101,19 +101,26 @@ TEST(RunCli, NotAnElf) {
     expect_error(kiln_run({text}), {text, "is not an ELF executable"});
     std::string script = write_file("script-prog", "#!/bin/sh\necho hi\n", 0755);
     expect_error(kiln_run({script}), {script, "is a script"});
-    std::string noexec = write_file("noexec-prog", "\x7f" "ELF", 0644);
+    std::string noexec = write_file("noexec-prog",
+                                    "\x7f"
+                                    "ELF",
+                                    0644);
     expect_error(kiln_run({noexec}), {noexec, "not executable"});
     expect_error(kiln_run({kiln::test::scratch_dir()}), {"is a directory"});
     // An ELF that is not x86-64: a 32-bit header.
-    std::string elf32 = write_file("elf32", std::string("\x7f" "ELF\x01\x01\x01", 7) +
-                                                std::string(100, '\0'), 0755);
+    std::string elf32 = write_file("elf32",
+                                   std::string("\x7f"
+                                               "ELF\x01\x01\x01",
+                                               7) +
+                                       std::string(100, '\0'),
+                                   0755);
     expect_error(kiln_run({elf32}), {elf32, "not an x86-64 ELF"});
 }
 
 TEST(RunCli, MissingLibraryIsNamed) {
     std::string prog = kGuest + "/needs-missing";
-    expect_error(kiln_run({prog}),
-                 {prog, "shared libraries not found", "libkilnmissing.so (needed by " + prog + ")"});
+    expect_error(kiln_run({prog}), {prog, "shared libraries not found",
+                                    "libkilnmissing.so (needed by " + prog + ")"});
 }
 
 TEST(RunCli, MissingCopySource) {
@@ -160,21 +167,22 @@ TEST(RunMonitor, CommandLineImagesAndRunData) {
                                     {"FAKE_STATUS", "17"}}});
     EXPECT_EQ(r.status, 17) << describe(r);
     std::string image_prefix = "arg:" + cache + "/kiln/images/";
-    std::vector<std::string> want = {"arg:--mem\narg:64M\n",
-                                     "arg:--cmdline\narg:kiln.strace quiet\n",
-                                     "arg:--initrd\n" + image_prefix,
-                                     ".cpio\narg:--initrd\narg:/proc/self/fd/",
-                                     "arg:/etc/hostname\n",
-                                     prog + "|x y|--z|\n",
-                                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
-                                     "HOME=/root|A=1|\n"};
+    std::vector<std::string> want = {
+        "arg:--mem\narg:64M\n",
+        "arg:--cmdline\narg:kiln.strace quiet\n",
+        "arg:--initrd\n" + image_prefix,
+        ".cpio\narg:--initrd\narg:/proc/self/fd/",
+        "arg:/etc/hostname\n",
+        prog + "|x y|--z|\n",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|"
+        "HOME=/root|A=1|\n"};
     for (const auto& w : want) EXPECT_TRUE(contains(r.out, w)) << w << "\n" << describe(r);
     EXPECT_EQ(r.err, "");
 
     // Without --strace the command line is just "quiet"; --mem is passed on.
-    r = kiln_run({"--mem", "300M", prog},
-                 {.env = {{"KILN_VMM", fake_vmm()}, {"KILN_KERNEL", "/etc/hostname"},
-                          {"XDG_CACHE_HOME", cache}}});
+    r = kiln_run({"--mem", "300M", prog}, {.env = {{"KILN_VMM", fake_vmm()},
+                                                   {"KILN_KERNEL", "/etc/hostname"},
+                                                   {"XDG_CACHE_HOME", cache}}});
     EXPECT_EQ(r.status, 0) << describe(r);
     EXPECT_TRUE(contains(r.out, "arg:--mem\narg:300M\narg:--cmdline\narg:quiet\n")) << describe(r);
 }
@@ -270,7 +278,8 @@ TEST(RunCache, SecondRunDoesNotRepack) {
     kiln_run({"--copy", data + ":/data", prog}, o);
     EXPECT_EQ(images(cache).size(), 3u);
     // No temporary files are left behind.
-    std::string left = kiln::test::run({"sh", "-c", "ls -A " + cache + "/kiln/images | grep tmp"}).out;
+    std::string left =
+        kiln::test::run({"sh", "-c", "ls -A " + cache + "/kiln/images | grep tmp"}).out;
     EXPECT_EQ(left, "");
 }
 
@@ -279,7 +288,9 @@ TEST(RunCache, SecondRunDoesNotRepack) {
 class GuestProgram : public ::testing::TestWithParam<const char*> {
 protected:
     void SetUp() override { REQUIRE_KVM(); }
-    std::string prog(const std::string& name) const { return kGuest + "/" + name + "-" + GetParam(); }
+    std::string prog(const std::string& name) const {
+        return kGuest + "/" + name + "-" + GetParam();
+    }
     std::string variant() const { return GetParam(); }
 };
 
@@ -295,7 +306,8 @@ std::string variant_name(const ::testing::TestParamInfo<const char*>& info) {
 
 // The first program booted: needs the loader (static and PT_INTERP), the
 // initial stack from /.kiln/argv and /.kiln/env, write and exit_group.
-// DISABLED until: kernel/loader starting /.kiln/argv from the initrd (static and PT_INTERP), kernel/fs initrd root.
+// DISABLED until: kernel/loader starting /.kiln/argv from the initrd (static and PT_INTERP),
+// kernel/fs initrd root.
 TEST_P(GuestProgram, DISABLED_ArgsEnvAndExitStatus) {
     RunResult r = kiln_run({"-e", "KILN_TEST=hello world", "-e", "EMPTY=", prog("args_env"),
                             "--exit", "7", "a b", ""});
@@ -304,7 +316,8 @@ TEST_P(GuestProgram, DISABLED_ArgsEnvAndExitStatus) {
     EXPECT_TRUE(contains(r.out, "argv[3]=a b\nargv[4]=\n")) << describe(r);
     EXPECT_TRUE(contains(r.out, "KILN_TEST=hello world\n")) << describe(r);
     EXPECT_TRUE(contains(r.out, "HOME=/root\n")) << describe(r);
-    EXPECT_TRUE(contains(r.out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"))
+    EXPECT_TRUE(
+        contains(r.out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"))
         << describe(r);
     EXPECT_TRUE(contains(r.out, "EMPTY=\n")) << describe(r);
     EXPECT_TRUE(contains(r.out, "envc=4\n")) << describe(r);
@@ -322,8 +335,8 @@ TEST_P(GuestProgram, DISABLED_StdoutStderrAndStdin) {
     std::string in = write_file("stdin-" + variant(), input);
     RunResult r = kiln_run({prog("streams")}, {.stdin_path = in});
     EXPECT_EQ(r.status, 0) << describe(r);
-    EXPECT_EQ(r.out, "to stdout\nstdin: " + std::to_string(input.size()) + " bytes, 3000 lines, sum " +
-                         std::to_string(sum) + "\n")
+    EXPECT_EQ(r.out, "to stdout\nstdin: " + std::to_string(input.size()) +
+                         " bytes, 3000 lines, sum " + std::to_string(sum) + "\n")
         << describe(r);
     EXPECT_TRUE(contains(r.err, "to stderr\n")) << describe(r);
 }
@@ -397,7 +410,8 @@ protected:
         REQUIRE_KVM();
         busybox_ = "/bin/busybox";
         if (access(busybox_.c_str(), X_OK) != 0) {
-            GTEST_SKIP() << "SKIPPED: busybox not installed (scripts/setup installs busybox-static)";
+            GTEST_SKIP()
+                << "SKIPPED: busybox not installed (scripts/setup installs busybox-static)";
         }
         data_ = write_file("bb-data.txt", "pear\napple\nfig\nbanana\n");
     }
@@ -464,16 +478,18 @@ TEST_F(Busybox, DISABLED_GzipGunzipRoundTrip) {
     std::string gz = write_file("bb-fruit.gz", z.out);
     RunResult host = kiln::test::run({"gunzip", "-c", gz});
     EXPECT_EQ(host.out, "pear\napple\nfig\nbanana\n") << describe(host);
-    RunResult u = kiln_run({"--copy", gz + ":/data/fruit.gz", busybox_, "gunzip", "-c", "/data/fruit.gz"});
+    RunResult u =
+        kiln_run({"--copy", gz + ":/data/fruit.gz", busybox_, "gunzip", "-c", "/data/fruit.gz"});
     EXPECT_EQ(u.status, 0) << describe(u);
     EXPECT_EQ(u.out, "pear\napple\nfig\nbanana\n") << describe(u);
 }
 
 // DISABLED until: the loader, kernel/fs (chdir/getcwd).
 TEST_F(Busybox, DISABLED_ShWithBuiltins) {
-    RunResult r = bb({"sh", "-c",
-                      "x=5; y=$((x * 8 + 2)); echo \"answer $y\"; for i in 1 2 3; do printf '%s,' $i; "
-                      "done; echo; test -n \"$HOME\" && echo home=$HOME; cd /data && pwd; exit 3"});
+    RunResult r =
+        bb({"sh", "-c",
+            "x=5; y=$((x * 8 + 2)); echo \"answer $y\"; for i in 1 2 3; do printf '%s,' $i; "
+            "done; echo; test -n \"$HOME\" && echo home=$HOME; cd /data && pwd; exit 3"});
     EXPECT_EQ(r.status, 3) << describe(r);
     EXPECT_EQ(r.out, "answer 42\n1,2,3,\nhome=/root\n/data\n") << describe(r);
 }
@@ -484,7 +500,8 @@ class DebianProgram : public ::testing::Test {
 protected:
     void SetUp() override { REQUIRE_KVM(); }
     void need(const std::string& path) {
-        if (access(path.c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: " << path << " not installed";
+        if (access(path.c_str(), X_OK) != 0)
+            GTEST_SKIP() << "SKIPPED: " << path << " not installed";
     }
 };
 

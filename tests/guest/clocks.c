@@ -9,15 +9,17 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
+#define CHECK(cond, what)                                                     \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
             printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                          \
-        }                                                                      \
+            return 1;                                                         \
+        }                                                                     \
     } while (0)
 
-static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+static long long ns(struct timespec t) {
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 int main(void) {
     struct timespec t;

@@ -31,12 +31,12 @@ int thrower(int n) {
     return thrower(n - 1) + 1;
 }
 
-#define CHECK(cond, what)                                   \
-    do {                                                    \
-        if (!(cond)) {                                      \
-            std::cout << "FAIL: " << (what) << std::endl;   \
-            return 1;                                       \
-        }                                                   \
+#define CHECK(cond, what)                                 \
+    do {                                                  \
+        if (!(cond)) {                                    \
+            std::cout << "FAIL: " << (what) << std::endl; \
+            return 1;                                     \
+        }                                                 \
     } while (0)
 
 }  // namespace

@@ -10,12 +10,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
+#define CHECK(cond, what)                                                     \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
             printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                          \
-        }                                                                      \
+            return 1;                                                         \
+        }                                                                     \
     } while (0)
 
 int main(void) {
@@ -40,8 +40,9 @@ int main(void) {
     CHECK(munmap(p, len) == 0, "munmap all (holes included)");
     CHECK(munmap(p, len) == 0, "munmap again is fine");
 
-    size_t rlen = 1024 * page;  /* 4 MiB reserved, committed in pieces */
-    unsigned char* r = mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    size_t rlen = 1024 * page; /* 4 MiB reserved, committed in pieces */
+    unsigned char* r =
+        mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     CHECK(r != MAP_FAILED, "PROT_NONE reservation");
     CHECK(mprotect(r + 100 * page, 10 * page, PROT_READ | PROT_WRITE) == 0, "commit a piece");
     memset(r + 100 * page, 0x5a, 10 * page);

@@ -8,12 +8,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define CHECK(cond, what)                                                      \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
+#define CHECK(cond, what)                                                     \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
             printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                          \
-        }                                                                      \
+            return 1;                                                         \
+        }                                                                     \
     } while (0)
 
 int main(void) {

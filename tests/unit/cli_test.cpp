@@ -81,12 +81,12 @@ TEST(CpioWriter, HeaderLayoutAndPadding) {
     std::string a = archive([](CpioWriter& w) { w.add_file("/f", 0644, 1234, "abcde"); });
     ASSERT_GE(a.size(), 110u);
     EXPECT_EQ(a.substr(0, 6), "070701");
-    EXPECT_EQ(field(a, 0, 0), 1u);                // ino
-    EXPECT_EQ(field(a, 0, 1), 0100644u);          // mode: S_IFREG | 0644
-    EXPECT_EQ(field(a, 0, 4), 1u);                // nlink
-    EXPECT_EQ(field(a, 0, 5), 1234u);             // mtime
-    EXPECT_EQ(field(a, 0, 6), 5u);                // filesize
-    EXPECT_EQ(field(a, 0, 11), 2u);               // namesize "f\0": leading '/' dropped
+    EXPECT_EQ(field(a, 0, 0), 1u);        // ino
+    EXPECT_EQ(field(a, 0, 1), 0100644u);  // mode: S_IFREG | 0644
+    EXPECT_EQ(field(a, 0, 4), 1u);        // nlink
+    EXPECT_EQ(field(a, 0, 5), 1234u);     // mtime
+    EXPECT_EQ(field(a, 0, 6), 5u);        // filesize
+    EXPECT_EQ(field(a, 0, 11), 2u);       // namesize "f\0": leading '/' dropped
     EXPECT_EQ(a.substr(110, 2), std::string("f\0", 2));
     // 110 + 2 = 112 is 4-aligned; the data follows, then pads to 120.
     EXPECT_EQ(a.substr(112, 5), "abcde");
@@ -215,8 +215,8 @@ std::string make_cache(const std::vector<CacheEntry>& entries) {
 
 TEST(LdCache, ParsesX8664EntriesOnly) {
     std::string c = make_cache({{0x0303, "libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"},
-                                {0x0003, "libz.so.1", "/lib32/libz.so.1"},      // i386
-                                {0x0803, "libq.so", "/usr/libx32/libq.so"},     // x32
+                                {0x0003, "libz.so.1", "/lib32/libz.so.1"},   // i386
+                                {0x0803, "libq.so", "/usr/libx32/libq.so"},  // x32
                                 {0x0303, "libm.so.6", "/lib/x86_64-linux-gnu/libm.so.6"}});
     auto cache = LdCache::parse(c);
     ASSERT_TRUE(cache.has_value());
@@ -322,8 +322,8 @@ TEST(RunOptions, DoubleDashAndEqualsForms) {
 }
 
 TEST(RunOptions, EnvPassThroughAndValues) {
-    RunOptions o = parse_ok({"-e", "FROM_HOST", "-e", "UNSET_ON_HOST", "-e", "E=", "-e",
-                             "X=a=b", "p"});
+    RunOptions o =
+        parse_ok({"-e", "FROM_HOST", "-e", "UNSET_ON_HOST", "-e", "E=", "-e", "X=a=b", "p"});
     EXPECT_EQ(o.env, (std::vector<std::string>{"FROM_HOST=host-value", "E=", "X=a=b"}));
 }
 
