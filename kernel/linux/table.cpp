@@ -9,6 +9,9 @@ namespace kiln::sys {
 
 // One per family file (kernel/linux/<family>.cpp).
 extern const SyscallFamily kFsFamily __attribute__((weak));
+extern const SyscallFamily kFsStatFamily __attribute__((weak));
+extern const SyscallFamily kFsFdFamily __attribute__((weak));
+extern const SyscallFamily kFsIoFamily __attribute__((weak));
 extern const SyscallFamily kMmFamily __attribute__((weak));
 extern const SyscallFamily kProcessFamily __attribute__((weak));
 extern const SyscallFamily kTimeFamily __attribute__((weak));
@@ -22,7 +25,7 @@ const SyscallDef* table[kTableSize];
 uint8_t reported_missing[kTableSize / 8];
 bool strace = false;
 
-const SyscallFamily* const kFamilies[] = {&kFsFamily,     &kMmFamily,     &kProcessFamily,
+const SyscallFamily* const kFamilies[] = {&kFsFamily, &kFsStatFamily, &kFsFdFamily, &kFsIoFamily,     &kMmFamily,     &kProcessFamily,
                                           &kTimeFamily,   &kSignalFamily, &kMiscFamily};
 
 }  // namespace
