@@ -96,6 +96,25 @@ TEST(Elf, ParsesValidImage) {
     EXPECT_EQ(r->file_bytes(load).data(), img.bytes.data() + Image::kLoadOff);
 }
 
+// A loader reads only the headers: segments are checked against the file's
+// size, the program header table must be in the bytes at hand.
+TEST(Elf, ParsesHeadersWithoutTheWholeFile) {
+    Image img;
+    const size_t head = Image::kPhoff + 2 * 56;
+    auto r = ElfFile::parse_headers(img.span().subspan(0, head), img.bytes.size());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->phdr_offset(), Image::kPhoff);
+    EXPECT_EQ(r->phdr(0).filesz, 16u);
+    // A segment past the end of the file is still caught.
+    img.phdr(0, kPtLoad, Image::kLoadOff, 0x100000, img.bytes.size(), 0x2000);
+    auto past = ElfFile::parse_headers(img.span().subspan(0, head), img.bytes.size());
+    ASSERT_FALSE(past.ok());
+    EXPECT_EQ(code(past.error()), code(Errno::kENOEXEC));
+    // The table itself must be in the head; a head longer than the file is a lie.
+    EXPECT_FALSE(ElfFile::parse_headers(img.span().subspan(0, head - 1), img.bytes.size()).ok());
+    EXPECT_FALSE(ElfFile::parse_headers(img.span(), img.bytes.size() - 1).ok());
+}
+
 TEST(Elf, FindsNote) {
     Image img;
     auto r = ElfFile::parse(img.span());
