@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/traps.h"
 #include "boot_info.h"
+#include "init.h"
 #include "kernel.h"
 #include "kiln/cmdline.h"
 #include "klog.h"
@@ -56,6 +57,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
     arch::enable_user_fpu();
     sys::init_syscall_table();
     sys::set_strace(cmdline_flag(boot_info.cmdline, "kiln.strace"));
+    run_image_program(boot_info);  // returns only when the image names no program
     run_builtin_job(boot_info.cmdline);
 }
 

@@ -4,6 +4,8 @@
 // anything: every page stays in memory anyway.
 #include <linux/mman.h>
 
+#include "fs/fd.h"
+#include "fs/file.h"
 #include "linux/syscall.h"
 #include "linux/user.h"
 #include "mm/vm.h"
@@ -21,13 +23,28 @@ int64_t sys_mmap(const SyscallArgs& a) {
     if (space == nullptr) return errno_result(Errno::kENOMEM);
     const int flags = static_cast<int>(a.arg[3]);
     const int fd = static_cast<int>(a.arg[4]);
-    if (!(flags & MAP_ANONYMOUS)) {
-        // FIXME: file mappings need the Inode behind fd from kernel/fs (not
-        // in the tree yet); until then only anonymous memory is mapped.
-        return errno_result(fd < 0 ? Errno::kEBADF : Errno::kENODEV);
+    const int prot = static_cast<int>(a.arg[2]);
+    if (flags & MAP_ANONYMOUS) {
+        return to_syscall_result(space->mmap(a.arg[0], a.arg[1], prot, flags, nullptr, a.arg[5]));
     }
-    return to_syscall_result(space->mmap(a.arg[0], a.arg[1], static_cast<int>(a.arg[2]), flags,
-                                         nullptr, a.arg[5]));
+    // mmap(2)'s file rules: EBADF for no file, ENODEV for what cannot be
+    // mapped, EACCES for a file not open for reading (or for writing when a
+    // shared mapping may write to it).
+    auto file = fs::file_of_fd(fd);
+    if (!file.ok()) return errno_result(Errno::kEBADF);
+    if (!(*file)->readable()) return errno_result(Errno::kEACCES);
+    if ((flags & MAP_SHARED) && (prot & PROT_WRITE) && !(*file)->writable()) {
+        return errno_result(Errno::kEACCES);
+    }
+    auto inode = fs::inode_of_fd(fd);
+    if (!inode.ok()) return errno_result(Errno::kEBADF);
+    if ((*inode)->type() != fs::InodeType::kRegular) {
+        (*inode)->release();
+        return errno_result(Errno::kENODEV);
+    }
+    auto r = space->mmap(a.arg[0], a.arg[1], prot, flags, *inode, a.arg[5]);
+    (*inode)->release();  // the mapping holds its own reference
+    return to_syscall_result(r);
 }
 
 int64_t sys_munmap(const SyscallArgs& a) {

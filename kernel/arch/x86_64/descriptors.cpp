@@ -35,6 +35,11 @@ constexpr uint16_t kPvmGateCs = 0x33;
 constexpr uint16_t kTssSelector = 0x38;
 constexpr int kDoubleFaultIst = 1;
 constexpr int kNmiIst = 2;
+// kvm-pvm delivers events from the app on the app's own stack (measured:
+// the frame lands below the user RSP), which the app may have pointed
+// anywhere and whose red zone it owns. So on kvm-pvm every gate uses this
+// IST trampoline, and entry.S moves the frame to the kernel stack at once.
+constexpr int kPvmEntryIst = 3;
 
 alignas(16) uint64_t gdt[9] = {
     0,
@@ -54,6 +59,7 @@ alignas(16) Gate idt[256];
 // stack overflow into its guard page must still print a report).
 alignas(16) uint8_t double_fault_stack[8192];
 alignas(16) uint8_t nmi_stack[4096];
+alignas(16) uint8_t pvm_entry_stack[8192];  // also runs a stack-overflow report
 
 }  // namespace
 
@@ -67,6 +73,7 @@ void init_descriptors() {
     tss.ist[kDoubleFaultIst - 1] =
         reinterpret_cast<uint64_t>(double_fault_stack + sizeof(double_fault_stack));
     tss.ist[kNmiIst - 1] = reinterpret_cast<uint64_t>(nmi_stack + sizeof(nmi_stack));
+    tss.ist[kPvmEntryIst - 1] = reinterpret_cast<uint64_t>(pvm_entry_stack + sizeof(pvm_entry_stack));
     gdt[7] = (sizeof(Tss) - 1) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
              (((tss_base >> 24) & 0xff) << 56);
     gdt[8] = tss_base >> 32;
@@ -77,7 +84,7 @@ void init_descriptors() {
         uint64_t handler = reinterpret_cast<uint64_t>(kiln_trap_stubs) + 16 * v;
         // Breakpoint and overflow may be raised from user mode with int3/into.
         int dpl = (para || v == 3 || v == 4) ? 3 : 0;
-        int ist = v == 8 ? kDoubleFaultIst : v == 2 ? kNmiIst : 0;
+        int ist = v == 8 ? kDoubleFaultIst : v == 2 ? kNmiIst : para ? kPvmEntryIst : 0;
         idt[v].lo = (handler & 0xffff) | (cs << 16) | (uint64_t(ist) << 32) |
                     (uint64_t(0x8e | (dpl << 5)) << 40) | (((handler >> 16) & 0xffff) << 48);
         idt[v].hi = handler >> 32;

@@ -28,7 +28,49 @@ kiln_trap_stubs:
     .endr
 
 trap_common:
+    /*
+     * kvm-pvm: we are on the IST trampoline (descriptors.cpp says why), with
+     * [vector, error, rip, cs, rflags, rsp, ss] at RSP. Move those seven words
+     * to the kernel stack (from the app) or just below the interrupted
+     * kernel RSP, keeping the frame's 16-byte alignment, and go on there.
+     * Events are masked (vif.if_ = 0) until we unmask, so nothing nests here.
+     * #DF and NMI keep their own IST stacks.
+     */
+    cmpb  $0, kiln_pvm_active(%rip)
+    je    9f
+    cmpq  $8, 0(%rsp)
+    je    9f
+    cmpq  $2, 0(%rsp)
+    je    9f
     pushq %rax
+    pushq %rbx
+    movq  16+5*8(%rsp), %rax    /* the interrupted RSP */
+    cmpb  $0, kiln_in_user(%rip)
+    je    1f
+    movq  kiln_kernel_stack_top(%rip), %rax
+1:  andq  $-16, %rax
+    subq  $56, %rax
+    /* A kernel stack overflow: the guard page cannot take the frame, so the
+       (fatal) report runs on the trampoline. */
+    leaq  kiln_boot_stack_guard(%rip), %rbx
+    cmpq  %rbx, %rax
+    jb    2f
+    addq  $(4096 + 1024), %rbx
+    cmpq  %rbx, %rax
+    jae   2f
+    popq  %rbx
+    popq  %rax
+    jmp   9f
+2:  .irp i, 0, 1, 2, 3, 4, 5, 6
+    movq  16+8*\i(%rsp), %rbx
+    movq  %rbx, 8*\i(%rax)
+    .endr
+    movq  8(%rsp), %rbx
+    movq  %rbx, kiln_entry_scratch(%rip)
+    movq  0(%rsp), %rbx
+    movq  %rax, %rsp
+    movq  kiln_entry_scratch(%rip), %rax
+9:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -127,6 +169,9 @@ kiln_pvm_halt_end:
     jmp   kiln_pvm_halt_end
 
     .data
+    .p2align 3
+kiln_entry_scratch:
+    .quad 0
     .globl kiln_in_user
 kiln_in_user:
     .byte 0                     /* kvm-pvm: 1 while the app runs */
