@@ -82,6 +82,11 @@ public:
     // EFAULT when any part is unmapped or forbids the access.
     Result<void> prepare(uint64_t addr, uint64_t len, Access access);
 
+    // The file mapped at addr, retained (release() it), with the offset in
+    // that file of addr's byte: crash reports name the code's function.
+    // ENOENT for anonymous memory or no mapping.
+    Result<fs::Inode*> file_at(uint64_t addr, uint64_t* file_offset);
+
     // Top-down placement starts below `top` (the loader may move it under
     // the stack it chooses).
     void set_mmap_top(uint64_t top) { mmap_top_ = top; }

@@ -106,3 +106,15 @@ Result<void> UserAddressSpace::prepare(uint64_t addr, uint64_t len, Access acces
 }
 
 }  // namespace kiln::mm
+
+namespace kiln::mm {
+
+Result<fs::Inode*> UserAddressSpace::file_at(uint64_t addr, uint64_t* file_offset) {
+    Vma* vma = vmas_.find(addr);
+    if (vma == nullptr || vma->file == nullptr) return Error(Errno::kENOENT);
+    vma->file->retain();
+    *file_offset = vma->offset_of(addr);
+    return vma->file;
+}
+
+}  // namespace kiln::mm

@@ -376,7 +376,10 @@ TEST_P(GuestProgram, NullDereferenceIs139WithReport) {
     RunResult r = kiln_run({prog("segv")});
     EXPECT_EQ(r.status, 139) << describe(r);
     EXPECT_EQ(r.out, "about to fault\n") << describe(r);
-    EXPECT_TRUE(contains(r.err, "SIGSEGV")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGSEGV")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "fault address 0x0000000000000000 (write to")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "<main+0x")) << describe(r);  // symbols from the binary
+    EXPECT_TRUE(contains(r.err, "instruction bytes at rip: ")) << describe(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);

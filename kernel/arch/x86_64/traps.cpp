@@ -8,7 +8,10 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kiln/format.h"
+#include "kiln/elf_symbols.h"
 #include "kiln/ksyms.h"
+#include "fs/inode.h"
+#include "mm/heap.h"
 #include "klog.h"
 #include "linux/user.h"
 #include "mm/vm.h"
@@ -148,14 +151,43 @@ int user_signal(uint64_t vector) {
     }
 }
 
+// "<function+0x12>" for a code address of the application, when the file
+// mapped there has a symbol table; "" otherwise. Reads the whole file: this
+// runs only on the way to a crash report.
+void describe_user_address(uint64_t addr, char* out, size_t cap) {
+    out[0] = 0;
+    mm::UserAddressSpace* vm = sched::current().vm;
+    uint64_t off = 0;
+    if (vm == nullptr) return;
+    auto file = vm->file_at(addr, &off);
+    if (!file.ok()) return;
+    const uint64_t size = (*file)->size();
+    constexpr uint64_t kMaxFile = 256ull << 20;
+    auto* bytes = size <= kMaxFile ? static_cast<uint8_t*>(mm::heap_alloc(size)) : nullptr;
+    if (bytes != nullptr) {
+        auto n = (*file)->read_at(0, bytes, size);
+        if (n.ok() && *n == size) {
+            auto sym = elf_symbol_at_file_offset(Bytes(bytes, size), off);
+            if (sym.ok()) {
+                format(out, cap, " <%.*s+0x%lx>", int(sym->name.size()), sym->name.data(), sym->offset);
+            }
+        }
+        mm::heap_free(bytes);
+    }
+    (*file)->release();
+}
+
 // A fatal fault in the application: the report a developer needs (signal,
 // address, instruction bytes, registers), then exit status 128 + signal.
 [[noreturn]] void user_crash(const TrapFrame* f, uint64_t fault_addr) {
     const int sig = user_signal(f->vector);
     const auto& proc = sched::current();
     klog::set_level(klog::Level::kError);
-    klog::error("kiln: %s killed by %s: %s at rip 0x%lx", proc.exe_path[0] ? proc.exe_path : "the program",
-                sched::signal_name(sig), kExceptionNames[f->vector], f->rip);
+    char where[160];
+    describe_user_address(f->rip, where, sizeof(where));
+    klog::error("kiln: %s killed by %s: %s at rip 0x%lx%s",
+                proc.exe_path[0] ? proc.exe_path : "the program", sched::signal_name(sig),
+                kExceptionNames[f->vector], f->rip, where);
     if (f->vector == 14) {
         klog::error("  fault address 0x%016lx (%s %s)", fault_addr,
                     (f->error & 16) ? "instruction fetch from" : (f->error & 2) ? "write to" : "read from",
