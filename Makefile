@@ -15,9 +15,9 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD)
 
-# Boot the bundled example: the kiln kernel's hello, under kiln-vmm.
+# Run the bundled example, an ordinary Linux program, as its own VM.
 run: build
-	$(BUILD)/vmm/kiln-vmm --cmdline "hello" $(BUILD)/kernel/kiln-kernel
+	$(BUILD)/cli/kiln run $(BUILD)/examples/hello
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2
