@@ -24,6 +24,7 @@ test: build
 
 bench: build
 	$(BUILD)/bench/boot-bench --build $(BUILD)
+	$(BUILD)/bench/syscall-bench-driver --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

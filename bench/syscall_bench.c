@@ -1,0 +1,181 @@
+// syscall-bench: the guest side of bench/syscall. Times four system-call
+// workloads from inside one process and prints one line per benchmark,
+//   NAME VALUE UNIT        e.g.  "getpid 812.4 ns/op", "write_256m 1534.2 MB/s"
+// so that the same binary can run natively and under `kiln run` and the
+// driver (syscall_bench_driver.cpp) can put the two side by side.
+//
+// Plain C with libc only, so it builds with musl-gcc -static, gcc -static
+// and a dynamic glibc link alike. Exit status 0 when every benchmark ran;
+// a failing call prints "NAME FAILED: call: error" and gives exit 1.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    kGetpidIters = 200000,
+    kClockIters = 1000000,
+    kOpenReadIters = 20000,
+    kSmallFile = 4096,
+    kChunk = 1 << 20,      // one write() call
+    kWriteTotalMiB = 256,  // the sequential write's size
+};
+
+static int g_failed;
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void failed(const char* name, const char* call) {
+    printf("%s FAILED: %s: %s\n", name, call, strerror(errno));
+    fflush(stdout);
+    g_failed = 1;
+}
+
+static void report(const char* name, double value, const char* unit) {
+    printf("%s %.1f %s\n", name, value, unit);
+    fflush(stdout);  // a later benchmark that crashes must not take this line with it
+}
+
+// The raw syscall: no libc may answer getpid from a cache.
+static void bench_getpid(void) {
+    long sum = 0;
+    for (int i = 0; i < 1000; i++) sum += syscall(SYS_getpid);  // warm-up
+    long long t0 = now_ns();
+    for (int i = 0; i < kGetpidIters; i++) sum += syscall(SYS_getpid);
+    long long t1 = now_ns();
+    if (sum <= 0) {
+        errno = EINVAL;
+        failed("getpid", "syscall(SYS_getpid)");
+        return;
+    }
+    report("getpid", (double)(t1 - t0) / kGetpidIters, "ns/op");
+}
+
+// clock_gettime through libc, which takes the vDSO when the kernel maps one
+// (the native kernel does, and so does kiln's). The loop's own cost is in it.
+static void bench_clock(void) {
+    struct timespec ts;
+    long long check = 0;
+    for (int i = 0; i < 1000; i++) clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long t0 = now_ns();
+    for (int i = 0; i < kClockIters; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        check += ts.tv_nsec & 1;
+    }
+    long long t1 = now_ns();
+    if (check < 0) return;  // keeps the loop's results alive
+    report("clock_gettime", (double)(t1 - t0) / kClockIters, "ns/op");
+}
+
+// open + read 4 KiB + close of one file written first.
+static void bench_open_read(const char* dir) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/syscall-bench-4k.%ld", dir, (long)getpid());
+    static char buf[kSmallFile];
+    memset(buf, 'k', sizeof buf);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        failed("open_read_close", "open(O_CREAT)");
+        return;
+    }
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) {
+        close(fd);
+        unlink(path);
+        failed("open_read_close", "write");
+        return;
+    }
+    close(fd);
+    long long t0 = 0;
+    for (int i = -100; i < kOpenReadIters; i++) {  // the first 100 are a warm-up
+        if (i == 0) t0 = now_ns();
+        fd = open(path, O_RDONLY);
+        if (fd < 0) break;
+        ssize_t n = read(fd, buf, sizeof buf);
+        close(fd);
+        if (n != kSmallFile) {
+            if (n >= 0) errno = EIO;  // a short read
+            fd = -1;
+            break;
+        }
+    }
+    long long t1 = now_ns();
+    unlink(path);
+    if (fd < 0) {
+        failed("open_read_close", "open/read");
+        return;
+    }
+    report("open_read_close", (double)(t1 - t0) / kOpenReadIters, "ns/op");
+}
+
+// 256 MiB in 1 MiB write() calls, then fsync and close: all timed. The
+// unlink after it is not (in kiln it frees guest memory; natively, blocks).
+static void bench_write(const char* dir) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/syscall-bench-256m.%ld", dir, (long)getpid());
+    char* chunk = malloc(kChunk);
+    if (!chunk) {
+        failed("write_256m", "malloc");
+        return;
+    }
+    memset(chunk, 'w', kChunk);  // touched before timing, so no page faults in it
+    long long t0 = now_ns();
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        free(chunk);
+        failed("write_256m", "open(O_CREAT)");
+        return;
+    }
+    const char* bad = NULL;
+    for (int i = 0; i < kWriteTotalMiB && !bad; i++) {
+        size_t done = 0;
+        while (done < kChunk) {  // write() may be short; finish the chunk
+            ssize_t n = write(fd, chunk + done, kChunk - done);
+            if (n <= 0) {
+                if (n == 0) errno = ENOSPC;
+                bad = "write";
+                break;
+            }
+            done += (size_t)n;
+        }
+    }
+    if (!bad && fsync(fd) != 0) bad = "fsync";
+    if (close(fd) != 0 && !bad) bad = "close";
+    long long t1 = now_ns();
+    int saved = errno;
+    unlink(path);
+    free(chunk);
+    errno = saved;
+    if (bad) {
+        failed("write_256m", bad);
+        return;
+    }
+    double mb = (double)kWriteTotalMiB * kChunk / 1e6;
+    report("write_256m", mb / ((double)(t1 - t0) / 1e9), "MB/s");
+}
+
+int main(int argc, char** argv) {
+    const char* dir = "/tmp";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else {
+            fprintf(stderr,
+                    "usage: syscall-bench [--dir DIR]   (DIR for the files, default /tmp)\n");
+            return 2;
+        }
+    }
+    bench_getpid();
+    bench_clock();
+    bench_open_read(dir);
+    bench_write(dir);
+    return g_failed;
+}
