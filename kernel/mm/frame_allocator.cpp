@@ -248,6 +248,11 @@ Result<void> FrameAllocator::free(uint64_t paddr, size_t pages) {
     }
     set_range(used_, i, pages, false);
     free_pages_ += pages;
+    // Hand freed frames out again first: they are already backed by the
+    // host, while a frame never touched costs a host page fault on first
+    // use (measured: path syscalls, which free and reallocate a 4 KiB
+    // buffer, cost 9-24 us with next-fit marching into fresh memory).
+    if (i < cursor_) cursor_ = i;
     return {};
 }
 
