@@ -17,57 +17,28 @@
 #include <string>
 #include <vector>
 
-#include "process.h"
+#include "kiln_run.h"
 
 namespace {
 
+using kiln::test::cache_dir;
+using kiln::test::contains;
+using kiln::test::describe;
+using kiln::test::kiln_run;
+using kiln::test::kStatusCannotRun;
 using kiln::test::RunResult;
+using kiln::test::write_file;
 
-constexpr int kStatusCannotRun = 125;
 const std::string kGuest = KILN_GUEST_DIR;
 
 #define REQUIRE_KVM()                                                         \
     if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
     GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
 
-std::string write_file(const std::string& name, const std::string& data, mode_t mode = 0644) {
-    std::string path = kiln::test::scratch_dir() + "/" + name;
-    unlink(path.c_str());
-    std::ofstream(path, std::ios::binary) << data;
-    chmod(path.c_str(), mode);
-    return path;
-}
-
-// The image cache of this test run (shared by its tests, so each image is
-// packed once), or a fresh one.
-std::string cache_dir(const std::string& name = "cache") {
-    std::string d = kiln::test::scratch_dir() + "/" + name;
-    mkdir(d.c_str(), 0700);
-    return d;
-}
-
-RunResult kiln_run(const std::vector<std::string>& args, kiln::test::RunOptions opts = {}) {
-    std::vector<std::string> argv = {KILN_PATH, "run"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    bool has_cache = false;
-    for (auto& [k, v] : opts.env) has_cache |= k == "XDG_CACHE_HOME";
-    if (!has_cache) opts.env.push_back({"XDG_CACHE_HOME", cache_dir()});
-    return kiln::test::run(argv, opts);
-}
-
-std::string describe(const RunResult& r) {
-    return "status " + std::to_string(r.status) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err.substr(0, 4000);
-}
-
 void expect_error(const RunResult& r, std::initializer_list<std::string> fragments) {
     EXPECT_EQ(r.status, kStatusCannotRun) << describe(r);
     for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << describe(r);
     EXPECT_EQ(r.out, "");
-}
-
-bool contains(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
 }
 
 // ---- CLI errors and help -----------------------------------------------------
