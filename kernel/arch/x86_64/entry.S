@@ -6,6 +6,7 @@
  *   kvm-pvm: restore vif.if_ from the frame's IF (ring the doorbell if an
  *   event is pending), rewrite CS/SS to 0x33/0x2b and iretq natively (PVM.md).
  */
+#include "trap_frame.inc"
 #define VIF_IF 0
 #define VIF_PENDING 1
 
@@ -70,21 +71,7 @@ trap_common:
     movq  0(%rsp), %rbx
     movq  %rax, %rsp
     movq  kiln_entry_scratch(%rip), %rax
-9:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+9:  SAVE_GENERAL_REGS
     cld
     /*
      * kvm-pvm: a frame's CS does not tell kernel from app (once a native
@@ -109,21 +96,7 @@ trap_common:
     movq  %rsp, %rbp
     call  kiln_trap
     addq  $16, %rsp
-    popq  %r15
-    popq  %r14
-    popq  %r13
-    popq  %r12
-    popq  %r11
-    popq  %r10
-    popq  %r9
-    popq  %r8
-    popq  %rbp
-    popq  %rdi
-    popq  %rsi
-    popq  %rdx
-    popq  %rcx
-    popq  %rbx
-    popq  %rax
+    RESTORE_GENERAL_REGS
     addq  $16, %rsp             /* vector, error code */
     cmpb  $0, kiln_pvm_active(%rip)
     jne   pvm_return

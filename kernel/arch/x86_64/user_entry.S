@@ -12,6 +12,7 @@
  * after a trap; ordinary x86 uses sysretq and iretq (PVM.md).
  * One CPU: the kernel stack and the saved user RSP are plain globals.
  */
+#include "trap_frame.inc"
 #define VIF_IF 0
 #define SYSCALL_VECTOR 0x100
 #define USER_CS 0x33
@@ -31,40 +32,12 @@ kiln_syscall_entry:
     pushq %rcx                  /* rip */
     pushq $0                    /* error */
     pushq $SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GENERAL_REGS
     cld
     movq  %rsp, %rdi
     xorl  %ebp, %ebp            /* backtraces stop here */
     call  kiln_syscall
-    popq  %r15
-    popq  %r14
-    popq  %r13
-    popq  %r12
-    popq  %r11
-    popq  %r10
-    popq  %r9
-    popq  %r8
-    popq  %rbp
-    popq  %rdi
-    popq  %rsi
-    popq  %rdx
-    popq  %rcx
-    popq  %rbx
-    popq  %rax
+    RESTORE_GENERAL_REGS
     addq  $16, %rsp             /* vector, error: now the IRET frame */
     movq  0(%rsp), %rcx         /* the syscall ABI clobbers RCX and R11 anyway */
     movq  16(%rsp), %r11
