@@ -206,15 +206,13 @@ TEST_F(GenKsyms, TableOfThisBinaryNamesItsFunctions) {
     const char* name = nullptr;
     uint64_t off = 99;
     ASSERT_TRUE(ksym_lookup(t, link_addr(&ksyms_probe::alpha), &name, &off));
-    EXPECT_STREQ(name, "ksyms_probe::alpha(int)");  // demangled by c++filt
+    EXPECT_STREQ(name, "ksyms_probe::alpha");  // demangled, without parameters (c++filt -p)
     EXPECT_EQ(off, 0u);
     ASSERT_TRUE(ksym_lookup(t, link_addr(&ksyms_probe::beta) + 3, &name, &off));
-    EXPECT_STREQ(name, "ksyms_probe::beta(char const*, unsigned int)");
+    EXPECT_STREQ(name, "ksyms_probe::beta");
     EXPECT_EQ(off, 3u);
     ASSERT_TRUE(ksym_lookup(t, link_addr(&kiln::ksym_lookup), &name, &off));
-    EXPECT_STREQ(name,
-                 "kiln::ksym_lookup(kiln::KsymTable const&, unsigned long, char const**, "
-                 "unsigned long*)");
+    EXPECT_STREQ(name, "kiln::ksym_lookup");
 }
 
 }  // namespace

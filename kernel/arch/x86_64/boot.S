@@ -51,6 +51,24 @@ kiln_entry64:
     .globl kiln_pvh_entry
 kiln_pvh_entry:
     cld
+    /* The boot page tables (see .boot.tables below). */
+    movl  $PHYS(boot_pml4), %edi
+    movl  $((boot_tables_end - boot_pml4) / 4), %ecx
+    xorl  %eax, %eax
+    rep stosl
+    movl  $(PHYS(boot_pdpt_low) + 7), PHYS(boot_pml4)
+    movl  $(PHYS(boot_pdpt_high) + 7), PHYS(boot_pml4) + 511 * 8
+    movl  $(PHYS(boot_pdpt_low) + 7), PHYS(boot_pml4_user)
+    movl  $(PHYS(boot_pdpt_high) + 7), PHYS(boot_pml4_user) + 511 * 8
+    movl  $(PHYS(boot_pd) + 7), PHYS(boot_pdpt_low)
+    movl  $(PHYS(boot_pd) + 7), PHYS(boot_pdpt_high) + 510 * 8
+    movl  $PHYS(boot_pd), %edi
+    movl  $0x87, %eax           /* P | RW | US | PS, 2 MiB pages */
+    movl  $512, %ecx
+1:  movl  %eax, (%edi)
+    addl  $0x200000, %eax
+    addl  $8, %edi
+    loop  1b
     lgdt  PHYS(boot_gdt_desc)
     movl  %cr4, %eax
     orl   $0x620, %eax          /* PAE | OSFXSR | OSXMMEXCPT */
@@ -151,33 +169,26 @@ early_idt_desc:
     .quad PHYS(early_idt)
 
     /*
-     * PML4 at an 8 KiB boundary with its copy in the next page (kvm-pvm's
-     * KPTI convention); U/S=1 at every level. [0, 1 GiB) identity with
-     * 2 MiB pages, and again at KVMA: enough for the kernel, the start info
-     * and the modules of any PVH loader until the kernel's own tables.
+     * PVH boot page tables, filled in by kiln_pvh_entry (kept out of the
+     * image: a PVH loader zero-fills this like .bss). The PML4 sits at an
+     * 8 KiB boundary with its copy in the next page (kvm-pvm's KPTI
+     * convention); U/S=1 at every level. [0, 1 GiB) identity with 2 MiB
+     * pages, and again at KVMA: enough for the kernel, the start info and
+     * the modules of any PVH loader until the kernel's own tables.
      */
+    .section .boot.tables, "aw", @nobits
     .p2align 13
 boot_pml4:
-    .quad PHYS(boot_pdpt_low) + 7
-    .fill 510, 8, 0
-    .quad PHYS(boot_pdpt_high) + 7
+    .skip 4096
 boot_pml4_user:
-    .quad PHYS(boot_pdpt_low) + 7
-    .fill 510, 8, 0
-    .quad PHYS(boot_pdpt_high) + 7
+    .skip 4096
 boot_pdpt_low:
-    .quad PHYS(boot_pd) + 7
-    .fill 511, 8, 0
+    .skip 4096
 boot_pdpt_high:
-    .fill 510, 8, 0
-    .quad PHYS(boot_pd) + 7
-    .quad 0
+    .skip 4096
 boot_pd:
-    .set i, 0
-    .rept 512
-    .quad (i << 21) + 0x87      /* P | RW | US | PS */
-    .set i, i + 1
-    .endr
+    .skip 4096
+boot_tables_end:
 
     .section .boot.bss, "aw", @nobits
     .p2align 12
