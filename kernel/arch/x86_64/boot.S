@@ -208,5 +208,5 @@ early_stack_top:
     .globl kiln_boot_stack_guard, kiln_boot_stack_top
 kiln_boot_stack_guard:
     .skip 4096
-    .skip 16384
+    .skip 32768                 /* also the kernel stack of every syscall and trap */
 kiln_boot_stack_top:
