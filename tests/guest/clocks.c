@@ -9,13 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define CHECK(cond, what)                                                     \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                         \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 static long long ns(struct timespec t) {
     return t.tv_sec * 1000000000LL + t.tv_nsec;

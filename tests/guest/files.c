@@ -14,13 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define CHECK(cond, what)                                                     \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                         \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 struct linux_dirent64 {
     unsigned long long d_ino;

@@ -12,13 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CHECK(cond, what)                                                     \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                         \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 int main(void) {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -8,13 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define CHECK(cond, what)                                                     \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
-            return 1;                                                         \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 int main(void) {
     unsigned char a[64], b[64], zero[64] = {0};
