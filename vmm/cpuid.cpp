@@ -4,6 +4,7 @@
 // TSC-deadline timer are advertised by KVM_GET_SUPPORTED_CPUID exactly when
 // the in-kernel LAPIC provides them (it does on kvm-pvm), so they pass
 // through unchanged rather than being forced on.
+#include "cpuid_cache.h"
 #include "kvm_abi.h"
 #include "kvm_vm.h"
 #include "log.h"
@@ -22,11 +23,18 @@ kvm::Cpuid<kMaxEntries> g_cpuid;  // 5 KiB: static rather than on the stack
 
 }  // namespace
 
-void setup_cpuid(int kvm_fd, int vcpu_fd) {
+namespace {
+
+void apply_cpuid(int kvm_fd, int vcpu_fd, bool use_cache) {
     kvm::Cpuid<kMaxEntries>* cpuid = &g_cpuid;
-    cpuid->hdr.nent = kMaxEntries;
-    if (ioctl(kvm_fd, kvm::kGetSupportedCpuid, cpuid) != 0) {
-        fatal("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+    const bool cached = use_cache && load_cached_cpuid(kvm_fd, cpuid, sizeof(*cpuid)) &&
+                        cpuid->hdr.nent <= kMaxEntries;
+    if (!cached) {
+        cpuid->hdr.nent = kMaxEntries;
+        if (ioctl(kvm_fd, kvm::kGetSupportedCpuid, cpuid) != 0) {
+            fatal("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+        }
+        store_cached_cpuid(kvm_fd, cpuid, sizeof(*cpuid));
     }
     for (uint32_t i = 0; i < cpuid->hdr.nent; ++i) {
         struct kvm_cpuid_entry2& e = cpuid->entries[i];
@@ -45,9 +53,18 @@ void setup_cpuid(int kvm_fd, int vcpu_fd) {
         }
     }
     if (ioctl(vcpu_fd, kvm::kSetCpuid2, cpuid) != 0) {
+        // A stale cache (KVM reloaded with other settings): ask KVM afresh.
+        if (cached) {
+            apply_cpuid(kvm_fd, vcpu_fd, false);
+            return;
+        }
         fatal("KVM_SET_CPUID2 failed: %s", strerror(errno));
     }
 }
+
+}  // namespace
+
+void setup_cpuid(int kvm_fd, int vcpu_fd) { apply_cpuid(kvm_fd, vcpu_fd, true); }
 
 uint64_t supported_xcr0() {
     bool xsave = false;

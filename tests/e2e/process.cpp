@@ -51,6 +51,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
         dup2(out, 1);
         dup2(err, 2);
         setpgid(0, 0);  // its own group, so a timeout ends it and its children
+        // Caches (kiln's images, kiln-vmm's CPUID) stay in the scratch
+        // directory, which goes away with the test, unless a test chooses.
+        setenv("XDG_CACHE_HOME", (scratch_dir() + "/cache").c_str(), 1);
         for (auto& [k, v] : opts.env) setenv(k.c_str(), v.c_str(), 1);
         if (opts.as_nobody && geteuid() == 0) {
             if (setgid(65534) != 0 || setuid(65534) != 0) _exit(126);

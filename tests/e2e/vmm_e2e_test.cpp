@@ -260,6 +260,34 @@ TEST(VmmGuest, SeccompKillsForbiddenSyscall) {
     EXPECT_EQ(r.signal, SIGSYS) << "status " << r.status << ": " << r.err;
 }
 
+// The supported-CPUID answer is cached per user and host boot; a damaged or
+// foreign cache file is ignored, never trusted.
+TEST(VmmGuest, CpuidCacheIsWrittenAndSurvivesDamage) {
+    REQUIRE_KVM();
+    std::string cache = temp_dir() + "/cpuid-cache";
+    mkdir(cache.c_str(), 0700);
+    kiln::test::RunOptions opts;
+    opts.env = {{"XDG_CACHE_HOME", cache}};
+    RunResult first = run_vmm({KILN_GUEST_exit42}, opts);
+    EXPECT_EQ(first.status, 42) << first.err;
+    std::string file = cache + "/kiln/cpuid";
+    struct stat st;
+    ASSERT_EQ(stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    RunResult second = run_vmm({KILN_GUEST_exit42}, opts);
+    EXPECT_EQ(second.status, 42) << second.err;
+    // Same size, garbage inside: the key no longer matches.
+    std::string junk(static_cast<size_t>(st.st_size), 'x');
+    write_file("junk", junk);
+    ASSERT_EQ(rename((temp_dir() + "/junk").c_str(), file.c_str()), 0);
+    RunResult third = run_vmm({KILN_GUEST_exit42}, opts);
+    EXPECT_EQ(third.status, 42) << third.err;
+    // Truncated: ignored as well.
+    ASSERT_EQ(truncate(file.c_str(), 10), 0);
+    RunResult fourth = run_vmm({KILN_GUEST_exit42}, opts);
+    EXPECT_EQ(fourth.status, 42) << fourth.err;
+}
+
 TEST(VmmGuest, StatsLine) {
     REQUIRE_KVM();
     RunResult r = run_vmm({"--stats", KILN_GUEST_uart});
