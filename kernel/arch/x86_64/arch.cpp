@@ -134,10 +134,12 @@ uint64_t xgetbv0() {
 
 void enable_user_fpu() {
     constexpr uint64_t kCr4Osxsave = 1ull << 18;
+    // On kvm-pvm CR4 writes, xsetbv and even this CPUID trap; kiln-vmm sets
+    // both before entry, so there is nothing to do (or to ask).
+    if (pvm()) return;
     const auto leaf1 = cpu::cpuid(1);
     if (!(leaf1.ecx & (1u << 26))) return;  // no XSAVE
     if (leaf1.ecx & (1u << 27)) return;     // OSXSAVE: the monitor did it
-    if (pvm()) return;                      // CR4 and xsetbv trap there; kiln-vmm sets them
     const auto leafd = cpu::cpuid(0xd, 0);
     const uint64_t supported = leafd.eax | (uint64_t(leafd.edx) << 32);
     const uint64_t xcr0 = (supported & (0x1 | 0x2 | 0x4 | 0x20 | 0x40 | 0x80)) | 0x1;
