@@ -2,10 +2,6 @@
 // any boot), the image cache, and real programs -- tests/guest/ in every
 // build variant, busybox applets, and Debian's python3, lua5.4 and sqlite3
 // -- run as a user runs them.
-//
-// Tests named  wait for a kernel piece that has not landed yet;
-// the comment above each says which. Run them anyway with
-//   build/tests/e2e/run_e2e_test --gtest_also_run_disabled_tests
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
