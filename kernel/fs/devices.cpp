@@ -61,6 +61,17 @@ public:
         return n;
     }
     Result<void> truncate(uint64_t) override { return {}; }
+    // The monitor cannot say whether stdin has input without reading it
+    // (console_read blocks there), so stdin always polls readable: a read
+    // returns data or end of input.
+    uint32_t poll_events() override {
+        switch (end_) {
+        case ConsoleEnd::kStdin: return kPollReadable;
+        case ConsoleEnd::kStdout:
+        case ConsoleEnd::kStderr: return kPollWritable;
+        default: return kPollReadable | kPollWritable;
+        }
+    }
 
 private:
     ConsoleEnd end_;

@@ -27,12 +27,33 @@ File* File::make(Inode* inode, uint32_t flags, const char* path) {
 }
 
 File::~File() {
+    while (close_hooks_ != nullptr) {
+        FileCloseHook* h = close_hooks_;
+        close_hooks_ = h->next;
+        h->next = nullptr;
+        h->closed(h);
+    }
     fs::release(inode_);
     mm::heap_free(path_);
 }
 
 void File::release() {
     if (--refs_ == 0) mm::destroy(this);
+}
+
+void File::add_close_hook(FileCloseHook* h) {
+    h->next = close_hooks_;
+    close_hooks_ = h;
+}
+
+void File::remove_close_hook(FileCloseHook* h) {
+    for (FileCloseHook** p = &close_hooks_; *p != nullptr; p = &(*p)->next) {
+        if (*p == h) {
+            *p = h->next;
+            h->next = nullptr;
+            return;
+        }
+    }
 }
 
 bool File::readable() const {

@@ -12,6 +12,13 @@
 
 namespace kiln::fs {
 
+// Told when an open file description goes away (its last descriptor
+// closed): epoll forgets its items for it.
+struct FileCloseHook {
+    void (*closed)(FileCloseHook* self) = nullptr;
+    FileCloseHook* next = nullptr;
+};
+
 class File {
 public:
     // Takes over one reference to inode; path is copied (may be null).
@@ -28,6 +35,9 @@ public:
     bool readable() const;
     bool writable() const;
 
+    void add_close_hook(FileCloseHook* h);
+    void remove_close_hook(FileCloseHook* h);
+
     // Use make() and release(); public only for mm::make/destroy.
     File() = default;
     ~File();
@@ -35,6 +45,7 @@ public:
 private:
     Inode* inode_ = nullptr;
     char* path_ = nullptr;
+    FileCloseHook* close_hooks_ = nullptr;
     uint32_t refs_ = 1;
 };
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs/poll.h"
 #include "kiln/result.h"
 #include "kiln/span.h"
 
@@ -20,6 +21,7 @@ inline constexpr size_t kNameMax = 255;   // NAME_MAX
 inline constexpr uint64_t kMaxFileSize = 1ull << 40;
 
 class Directory;
+class Epoll;
 class RegularFile;
 
 // One entry produced by Inode::read_dir.
@@ -85,10 +87,33 @@ public:
         return offset < s ? s - offset : 0;
     }
 
+    // Readiness (fs/poll.h bits) for poll, select and epoll. Files and
+    // devices whose state never changes are always readable and writable.
+    virtual uint32_t poll_events() { return kPollReadable | kPollWritable; }
+    // The watchers to notify when poll_events() changes; nullptr for
+    // objects whose readiness never changes.
+    virtual PollWatchers* poll_watchers() { return nullptr; }
+    // Whether an interrupt (an armed timer) can change poll_events()
+    // without any system call: a one-thread wait on anything else with no
+    // deadline would never end.
+    virtual bool wakes_asynchronously() { return false; }
+    // epoll_ctl(ADD) refuses objects without readiness (EPERM), as Linux
+    // does for regular files and directories.
+    virtual bool epollable() const {
+        return type() != InodeType::kRegular && type() != InodeType::kDirectory;
+    }
+    // A read or write that returned EAGAIN may block until poll_events()
+    // changes (pipes, eventfd, timerfd); the rest never block.
+    virtual bool may_block() const { return false; }
+
     // Safe downcasts (no RTTI): the in-memory tree's writable directories
     // and regular files.
     virtual Directory* as_directory() { return nullptr; }
     virtual RegularFile* as_regular() { return nullptr; }
+    virtual Epoll* as_epoll() { return nullptr; }
+    // Types defined outside kernel/fs (timerfd) downcast by comparing a
+    // tag of their own (the address of a private object) with this.
+    virtual const void* kind_tag() const { return nullptr; }
 
     Metadata meta;
 

@@ -4,8 +4,11 @@
 #include <linux/fcntl.h>
 
 #include "fs/tree.h"
+#include "linux/timerfd.h"
 #include "linux/user.h"
 #include "mm/heap.h"
+#include "sched/process.h"
+#include "sched/wait.h"
 
 namespace kiln::sys {
 namespace {
@@ -56,17 +59,73 @@ Result<fs::Inode*> lookup_at(int dirfd, uint64_t upath, bool follow, bool empty_
                                 follow ? unsigned{fs::kFollowLast} : 0u);
 }
 
+Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what) {
+    // The object's watchers wake the queue; with one thread the halt ends
+    // on any interrupt anyway, but this is where a blocked thread hooks in.
+    struct Waker {
+        fs::PollWatcher watch;  // first: notify casts back
+        sched::WaitQueue queue;
+    } waker;
+    waker.watch.notify = [](fs::PollWatcher* w, uint32_t) {
+        // SAFETY: watch is the first member of the standard-layout Waker.
+        reinterpret_cast<Waker*>(w)->queue.wake_all();
+    };
+    fs::PollWatchers* watchers = in->poll_watchers();
+    if (watchers != nullptr) watchers->add(&waker.watch);
+    sched::WaitQueue* queues[] = {&waker.queue};
+    sched::WaitRequest req;
+    req.queues = queues;
+    req.queue_count = 1;
+    req.deadline_ns = deadline_ns;
+    req.wakeable = in->wakes_asynchronously();
+    req.what = what;
+    auto st = sched::wait(req, [&] {
+        timerfd_deliver_notifications();
+        return (in->poll_events() & want) != 0;
+    });
+    if (watchers != nullptr) watchers->remove(&waker.watch);
+    if (st == sched::WaitStatus::kDeadlock) return Error(Errno::kEDEADLK);
+    return st == sched::WaitStatus::kReady;
+}
+
+namespace {
+
+constexpr int kSigPipe = 13;
+
+bool would_block(fs::File* f, Errno e) {
+    return e == Errno::kEAGAIN && f->inode()->may_block() && !(f->flags & O_NONBLOCK);
+}
+
+// SIGPIPE for a write to a pipe without readers, through the signal
+// family's own tgkill (which ignores, keeps it pending, or ends the
+// process as the disposition says).
+void raise_sigpipe() {
+    const sched::Process& p = sched::current();
+    SyscallArgs a = {{static_cast<uint64_t>(p.pid), static_cast<uint64_t>(p.tid), kSigPipe, 0, 0, 0}};
+    (void)dispatch(__NR_tgkill, a);
+}
+
+}  // namespace
+
 Result<size_t> file_read(fs::File* f, void* buf, size_t n, uint64_t* pos) {
     if (!f->readable()) return Error(Errno::kEBADF);
     fs::Inode* in = f->inode();
     if (in->type() == fs::InodeType::kDirectory) return Error(Errno::kEISDIR);
     uint64_t off = pos != nullptr ? *pos : f->offset;
-    size_t r = TRY(in->read_at(off, buf, n));
-    if (pos != nullptr)
-        *pos = off + r;
-    else if (in->seekable())
-        f->offset = off + r;
-    return r;
+    for (;;) {
+        auto r = in->read_at(off, buf, n);
+        if (!r.ok() && would_block(f, r.error())) {
+            TRY(wait_for_events(in, fs::kPollReadable | fs::kPollHup | fs::kPollErr, sched::kWaitForever,
+                                "a blocking read"));
+            continue;
+        }
+        if (!r.ok()) return Error(r.error());
+        if (pos != nullptr)
+            *pos = off + *r;
+        else if (in->seekable())
+            f->offset = off + *r;
+        return *r;
+    }
 }
 
 Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos) {
@@ -75,12 +134,38 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
     uint64_t off = pos != nullptr ? *pos : f->offset;
     // O_APPEND: every write goes to the end (pwrite too, as on Linux).
     if ((f->flags & O_APPEND) && in->seekable()) off = in->size();
-    size_t w = TRY(in->write_at(off, buf, n));
-    if (pos != nullptr)
-        *pos = off + w;
-    else if (in->seekable())
-        f->offset = off + w;
-    return w;
+    if (!in->may_block()) {
+        size_t w = TRY(in->write_at(off, buf, n));
+        if (pos != nullptr)
+            *pos = off + w;
+        else if (in->seekable())
+            f->offset = off + w;
+        return w;
+    }
+    // Pipes and counters: a blocking write goes on until all of it is in;
+    // a non-blocking one takes what fits (write(2), pipe(7)).
+    size_t done = 0;
+    const auto* p = static_cast<const uint8_t*>(buf);
+    while (done < n || n == 0) {
+        auto w = in->write_at(off, p + done, n - done);
+        if (w.ok()) {
+            done += *w;
+            if (n == 0) break;
+            continue;
+        }
+        if (w.error() == Errno::kEPIPE && done == 0) raise_sigpipe();
+        if (!would_block(f, w.error())) {
+            if (done > 0) break;
+            return Error(w.error());
+        }
+        auto waited = wait_for_events(in, fs::kPollWritable | fs::kPollErr, sched::kWaitForever,
+                                      "a blocking write");
+        if (!waited.ok()) {
+            if (done > 0) break;
+            return Error(waited.error());
+        }
+    }
+    return done;
 }
 
 Result<size_t> file_read_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* pos) {

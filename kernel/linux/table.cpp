@@ -12,6 +12,8 @@ extern const SyscallFamily kFsFamily __attribute__((weak));
 extern const SyscallFamily kFsStatFamily __attribute__((weak));
 extern const SyscallFamily kFsFdFamily __attribute__((weak));
 extern const SyscallFamily kFsIoFamily __attribute__((weak));
+extern const SyscallFamily kFsPipeFamily __attribute__((weak));
+extern const SyscallFamily kFsPollFamily __attribute__((weak));
 extern const SyscallFamily kMmFamily __attribute__((weak));
 extern const SyscallFamily kProcessFamily __attribute__((weak));
 extern const SyscallFamily kTimeFamily __attribute__((weak));
@@ -25,7 +27,7 @@ const SyscallDef* table[kTableSize];
 uint8_t reported_missing[kTableSize / 8];
 bool strace = false;
 
-const SyscallFamily* const kFamilies[] = {&kFsFamily, &kFsStatFamily, &kFsFdFamily, &kFsIoFamily,     &kMmFamily,     &kProcessFamily,
+const SyscallFamily* const kFamilies[] = {&kFsFamily, &kFsStatFamily, &kFsFdFamily, &kFsIoFamily,     &kFsPipeFamily, &kFsPollFamily, &kMmFamily,     &kProcessFamily,
                                           &kTimeFamily,   &kSignalFamily, &kMiscFamily};
 
 }  // namespace

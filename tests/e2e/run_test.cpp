@@ -324,6 +324,35 @@ TEST_P(GuestProgram, ClocksAndSleeps) {
     printf("  [%s] %s", variant().c_str(), r.out.c_str());
 }
 
+TEST_P(GuestProgram, PipesEventfdTimerfd) {
+    RunResult r = kiln_run({prog("pipes")});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "pipes: all ok\n")) << describe(r);
+    printf("  [%s] %s", variant().c_str(), r.out.c_str());
+}
+
+// One thread and nothing that could ever write: kiln says so (EDEADLK and
+// a log line) instead of hanging the VM.
+TEST_P(GuestProgram, BlockingReadThatCannotEndIsADeadlock) {
+    RunResult r = kiln_run({prog("pipes"), "deadlock"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "deadlock: read=-1 errno=Resource deadlock")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "deadlock")) << describe(r);
+}
+
+TEST_P(GuestProgram, WriteWithoutReaderDiesOfSigpipe) {
+    RunResult r = kiln_run({prog("pipes"), "sigpipe"});
+    EXPECT_EQ(r.status, 141) << describe(r);
+    EXPECT_FALSE(contains(r.out, "should have died")) << describe(r);
+}
+
+TEST_P(GuestProgram, PollSelectEpoll) {
+    RunResult r = kiln_run({prog("polling")});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "polling: all ok\n")) << describe(r);
+    printf("  [%s] %s", variant().c_str(), r.out.c_str());
+}
+
 TEST_P(GuestProgram, Getrandom) {
     RunResult r = kiln_run({prog("random")});
     EXPECT_EQ(r.status, 0) << describe(r);

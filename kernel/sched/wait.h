@@ -1,0 +1,69 @@
+// Waiting for a condition: a blocking call (a read from an empty pipe,
+// poll, epoll_wait, a timerfd read) waits until its condition holds, its
+// deadline passes, or it is clear that nothing can ever make it hold.
+//
+// Objects that others wait on own a WaitQueue and call wake_all() whenever
+// their state changes (from a system call or an interrupt). A waiter names
+// the queues it waits on, a condition to re-check and a deadline.
+//
+// Today there is one application thread, so the waiter is the only thread
+// that could change most objects: the wait halts with interrupts enabled
+// (a timer armed for the deadline) and re-checks after every interrupt. A
+// wait with no deadline on objects that no interrupt can change would never
+// end; it is reported as a deadlock instead (kWaitDeadlock, logged once per
+// call site) rather than hanging the VM.
+//
+// FIXME(threads): with a scheduler, wait() enqueues the current thread on
+// each queue, blocks it (runnable again on wake_all or its deadline timer)
+// and re-checks the condition; `wakeable` then becomes "the process has
+// other threads, or an interrupt source is armed". The interface stays.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace kiln::sched {
+
+class WaitQueue {
+public:
+    // Wakes every waiter so that it re-checks its condition. Safe from
+    // interrupt context. With one thread the halting waiter is already
+    // woken by the interrupt that caused the change; the generation count
+    // is what a scheduler (or a test) looks at.
+    void wake_all() { generation_ = generation_ + 1; }
+    uint64_t generation() const { return generation_; }
+
+private:
+    volatile uint64_t generation_ = 0;
+};
+
+enum class WaitStatus {
+    kReady,     // the condition holds
+    kTimedOut,  // the deadline passed first
+    kDeadlock,  // no deadline and nothing can make the condition hold
+};
+
+inline constexpr uint64_t kWaitForever = ~uint64_t{0};
+
+struct WaitRequest {
+    WaitQueue* const* queues = nullptr;  // what the waiter sleeps on
+    size_t queue_count = 0;
+    uint64_t deadline_ns = kWaitForever;  // monotonic
+    // Whether anything but the waiting thread can make the condition hold
+    // (an armed timer now; other threads later).
+    bool wakeable = false;
+    const char* what = "wait";  // for the deadlock report
+};
+
+// Blocks until ready(ctx) is true, the deadline passes or a deadlock is
+// certain. ready() runs with interrupts disabled and must not block.
+WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx);
+
+// The same with a lambda (no captures copied: it is called in place).
+template <typename Ready>
+WaitStatus wait(const WaitRequest& req, Ready&& ready) {
+    return wait(
+        req, [](void* p) { return (*static_cast<Ready*>(p))(); }, &ready);
+}
+
+}  // namespace kiln::sched

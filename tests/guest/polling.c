@@ -1,0 +1,282 @@
+/* poll, ppoll, select, pselect and epoll over pipes, eventfd, timerfd,
+   regular files, the console and epoll fds: ready sets, timeouts (0,
+   finite, infinite on something a timer makes ready), POLLNVAL, POLLHUP
+   and POLLERR on pipes, epoll level- versus edge-triggered, EPOLLONESHOT,
+   epoll_ctl's errors, an epoll fd inside another epoll and inside poll.
+   Timings are printed, not checked. Exits non-zero at the first failure. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK(cond, what)                                                     \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno)); \
+            return 1;                                                         \
+        }                                                                     \
+    } while (0)
+
+static long long now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
+static int arm(int tfd, long ms) {
+    struct itimerspec its = {{0, 0}, {ms / 1000, (ms % 1000) * 1000000L}};
+    return timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static int test_poll(void) {
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    int file = open("/tmp/polling.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    CHECK(file >= 0, "open a regular file");
+    struct pollfd f[5] = {
+        {p[0], POLLIN, 0}, {p[1], POLLOUT, 0}, {file, POLLIN | POLLOUT, 0}, {1, POLLOUT, 0}, {999, POLLIN, 0}};
+    CHECK(poll(f, 5, 0) == 4, "four ready (the pipe is empty), one invalid");
+    CHECK(f[0].revents == 0, "empty pipe not readable");
+    CHECK(f[1].revents == POLLOUT, "pipe writable");
+    CHECK(f[2].revents == (POLLIN | POLLOUT), "regular file always ready");
+    CHECK(f[3].revents == POLLOUT, "stdout writable");
+    CHECK(f[4].revents == POLLNVAL, "bad fd: POLLNVAL");
+    struct pollfd neg = {-1, POLLIN, 123};
+    CHECK(poll(&neg, 1, 0) == 0 && neg.revents == 0, "negative fd ignored");
+    /* a finite timeout that runs out */
+    long long t0 = now_us();
+    CHECK(poll(f, 1, 20) == 0, "poll times out on an empty pipe");
+    long long waited = now_us() - t0;
+    CHECK(waited >= 19000, "poll waited its timeout");
+    printf("poll: 20 ms timeout took %lld us\n", waited);
+    CHECK(write(p[1], "x", 1) == 1, "write");
+    CHECK(poll(f, 1, -1) == 1 && f[0].revents == POLLIN, "readable after a write");
+    /* POLLHUP with no writers (still POLLIN while data is left) */
+    close(p[1]);
+    CHECK(poll(f, 1, 0) == 1 && f[0].revents == (POLLIN | POLLHUP), "POLLIN|POLLHUP with data, no writer");
+    char c;
+    CHECK(read(p[0], &c, 1) == 1, "drain");
+    CHECK(poll(f, 1, -1) == 1 && f[0].revents == POLLHUP, "POLLHUP alone once drained");
+    close(p[0]);
+    /* POLLERR for a writer with no readers */
+    CHECK(pipe(p) == 0, "pipe");
+    close(p[0]);
+    struct pollfd w = {p[1], POLLOUT, 0};
+    CHECK(poll(&w, 1, 0) == 1 && (w.revents & POLLERR), "POLLERR with no reader");
+    close(p[1]);
+    /* infinite timeout satisfied by a timer */
+    int t = timerfd_create(CLOCK_MONOTONIC, 0);
+    CHECK(t >= 0 && arm(t, 15) == 0, "timerfd");
+    struct pollfd tf = {t, POLLIN, 0};
+    t0 = now_us();
+    CHECK(poll(&tf, 1, -1) == 1 && tf.revents == POLLIN, "poll(-1) woken by a timerfd");
+    printf("poll: timerfd of 15 ms woke poll(-1) after %lld us\n", now_us() - t0);
+    uint64_t n;
+    CHECK(read(t, &n, 8) == 8 && n == 1, "one expiration");
+    /* ppoll with a timespec */
+    CHECK(arm(t, 10) == 0, "re-arm");
+    struct timespec ts = {1, 0};
+    CHECK(ppoll(&tf, 1, &ts, NULL) == 1 && tf.revents == POLLIN, "ppoll");
+    CHECK(read(t, &n, 8) == 8, "read");
+    ts.tv_sec = 0;
+    ts.tv_nsec = 5000000;
+    CHECK(ppoll(&tf, 1, &ts, NULL) == 0, "ppoll times out");
+    close(t);
+    close(file);
+    printf("poll: ok\n");
+    return 0;
+}
+
+static int test_select(void) {
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    int e = eventfd(0, 0);
+    CHECK(e >= 0, "eventfd");
+    fd_set r, w;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(p[0], &r);
+    FD_SET(e, &r);
+    FD_SET(p[1], &w);
+    int maxfd = (p[0] > p[1] ? p[0] : p[1]);
+    if (e > maxfd) maxfd = e;
+    struct timeval tv = {0, 0};
+    CHECK(select(maxfd + 1, &r, &w, NULL, &tv) == 1, "select: only the writer is ready");
+    CHECK(!FD_ISSET(p[0], &r) && !FD_ISSET(e, &r) && FD_ISSET(p[1], &w), "select ready set");
+    uint64_t one = 1;
+    CHECK(write(e, &one, 8) == 8, "eventfd write");
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    FD_SET(e, &r);
+    tv.tv_sec = 1;
+    CHECK(select(maxfd + 1, &r, NULL, NULL, &tv) == 1 && FD_ISSET(e, &r) && !FD_ISSET(p[0], &r),
+          "select sees the eventfd");
+    /* timeout */
+    CHECK(read(e, &one, 8) == 8, "drain eventfd");
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    tv.tv_sec = 0;
+    tv.tv_usec = 20000;
+    long long t0 = now_us();
+    CHECK(select(p[0] + 1, &r, NULL, NULL, &tv) == 0 && !FD_ISSET(p[0], &r), "select times out");
+    printf("select: 20 ms timeout took %lld us\n", now_us() - t0);
+    /* a bad fd in a set: EBADF */
+    int closed = dup(p[0]);
+    close(closed);
+    FD_ZERO(&r);
+    FD_SET(closed, &r);
+    tv.tv_usec = 0;
+    CHECK(select(closed + 1, &r, NULL, NULL, &tv) == -1 && errno == EBADF, "select on a closed fd: EBADF");
+    /* pselect */
+    CHECK(write(p[1], "y", 1) == 1, "write");
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    struct timespec ts = {1, 0};
+    sigset_t none;
+    sigemptyset(&none);
+    CHECK(pselect(p[0] + 1, &r, NULL, NULL, &ts, &none) == 1 && FD_ISSET(p[0], &r), "pselect");
+    close(p[0]);
+    close(p[1]);
+    close(e);
+    printf("select: ok\n");
+    return 0;
+}
+
+static int test_epoll(void) {
+    /* the legacy call nginx and redis use, made directly (musl's
+       epoll_create wraps epoll_create1) */
+    int ep = (int)syscall(SYS_epoll_create, 100);
+    CHECK(ep >= 0, "epoll_create");
+    CHECK(syscall(SYS_epoll_create, 0) == -1 && errno == EINVAL, "epoll_create(0): EINVAL");
+    int p[2];
+    CHECK(pipe2(p, O_NONBLOCK) == 0, "pipe2");
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ULL};
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "ADD");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == -1 && errno == EEXIST, "ADD twice: EEXIST");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev) == -1 && errno == ENOENT, "MOD of a stranger: ENOENT");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL) == -1 && errno == ENOENT, "DEL of a stranger: ENOENT");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, 777, &ev) == -1 && errno == EBADF, "ADD of a closed fd: EBADF");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, ep, &ev) == -1 && errno == EINVAL, "ADD itself: EINVAL");
+    CHECK(epoll_ctl(p[0], EPOLL_CTL_ADD, p[1], &ev) == -1 && errno == EINVAL, "not an epoll fd: EINVAL");
+    int file = open("/tmp/polling.txt", O_RDWR | O_CREAT, 0644);
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, file, &ev) == -1 && errno == EPERM, "regular file: EPERM");
+    close(file);
+
+    struct epoll_event out[8];
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "nothing ready");
+    long long t0 = now_us();
+    CHECK(epoll_wait(ep, out, 8, 20) == 0, "epoll_wait times out");
+    printf("epoll: 20 ms timeout took %lld us\n", now_us() - t0);
+    CHECK(epoll_wait(ep, out, 0, 0) == -1 && errno == EINVAL, "maxevents 0: EINVAL");
+
+    /* level-triggered: reported on every call while data is there */
+    CHECK(write(p[1], "ab", 2) == 2, "write");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLIN && out[0].data.u64 == 0x1122334455667788ULL,
+          "LT ready, data echoed");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1, "LT reported again");
+    char buf[8];
+    CHECK(read(p[0], buf, 8) == 2, "drain");
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "LT quiet once drained");
+
+    /* edge-triggered: once per change until drained */
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u32 = 7;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) == 0, "MOD to ET");
+    CHECK(write(p[1], "a", 1) == 1, "write");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].data.u32 == 7, "ET reported");
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "ET not reported twice");
+    CHECK(write(p[1], "b", 1) == 1, "write more");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1, "ET reported after new data");
+    CHECK(read(p[0], buf, 8) == 2, "drain");
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "ET quiet after drain");
+
+    /* oneshot: one report, then nothing until MOD re-arms it */
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) == 0, "MOD to ONESHOT");
+    CHECK(write(p[1], "c", 1) == 1, "write");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1, "ONESHOT fires");
+    CHECK(write(p[1], "d", 1) == 1, "write");
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "ONESHOT disabled");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) == 0, "re-arm");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1, "re-armed ONESHOT fires at once (data waiting)");
+    CHECK(read(p[0], buf, 8) == 2, "drain");
+
+    /* writer side: EPOLLOUT, then EPOLLERR once the reader is gone */
+    int q[2];
+    CHECK(pipe(q) == 0, "pipe");
+    struct epoll_event wev = {.events = EPOLLOUT, .data.u32 = 9};
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, q[1], &wev) == 0, "ADD writer");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLOUT && out[0].data.u32 == 9, "writer EPOLLOUT");
+    close(q[0]);
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && (out[0].events & EPOLLERR), "writer EPOLLERR, no reader");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, q[1], NULL) == 0, "DEL");
+    close(q[1]);
+
+    /* HUP when the writer closes: reported even though not asked for */
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u32 = 1;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev) == 0, "MOD with RDHUP");
+    close(p[1]);
+    int n = epoll_wait(ep, out, 8, -1);
+    CHECK(n == 1 && (out[0].events & EPOLLHUP), "EPOLLHUP when the writer closed");
+    printf("epoll: events with the writer closed: 0x%x\n", out[0].events);
+
+    /* closing the last descriptor drops the item */
+    close(p[0]);
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "closed fd's item is gone");
+
+    /* nested: a timerfd in an inner epoll, the inner in an outer epoll and in poll */
+    int inner = epoll_create1(EPOLL_CLOEXEC);
+    CHECK(inner >= 0 && (fcntl(inner, F_GETFD) & FD_CLOEXEC), "epoll_create1(EPOLL_CLOEXEC)");
+    CHECK(epoll_create1(12345) == -1 && errno == EINVAL, "epoll_create1 bad flags");
+    int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    struct epoll_event tev = {.events = EPOLLIN, .data.u32 = 42};
+    CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, t, &tev) == 0, "timerfd into inner");
+    struct epoll_event iev = {.events = EPOLLIN, .data.u32 = 43};
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, inner, &iev) == 0, "inner into outer");
+    CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, ep, &iev) == -1 && errno == ELOOP, "a cycle: ELOOP");
+    CHECK(arm(t, 15) == 0, "arm");
+    t0 = now_us();
+    CHECK(epoll_wait(ep, out, 8, -1) == 1 && out[0].data.u32 == 43, "outer epoll woken through inner");
+    printf("epoll: timerfd of 15 ms woke nested epoll_wait(-1) after %lld us\n", now_us() - t0);
+    struct pollfd pf = {inner, POLLIN, 0};
+    CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN, "inner epoll fd is pollable");
+    CHECK(epoll_wait(inner, out, 8, 0) == 1 && out[0].data.u32 == 42, "inner reports the timerfd");
+    uint64_t x;
+    CHECK(read(t, &x, 8) == 8, "read the timerfd");
+    CHECK(poll(&pf, 1, 0) == 0, "inner quiet after the read");
+    CHECK(epoll_wait(ep, out, 8, 0) == 0, "outer quiet too");
+
+    /* epoll_pwait and an eventfd */
+    int e = eventfd(0, EFD_NONBLOCK);
+    struct epoll_event eev = {.events = EPOLLIN | EPOLLET, .data.u32 = 5};
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, e, &eev) == 0, "eventfd ADD");
+    uint64_t one = 1;
+    CHECK(write(e, &one, 8) == 8, "eventfd write");
+    sigset_t none;
+    sigemptyset(&none);
+    CHECK(epoll_pwait(ep, out, 8, 100, &none) == 1 && out[0].data.u32 == 5, "epoll_pwait");
+    close(e);
+    close(t);
+    close(inner);
+    close(ep);
+    printf("epoll: ok\n");
+    return 0;
+}
+
+int main(void) {
+    if (test_poll() || test_select() || test_epoll()) return 1;
+    printf("polling: all ok\n");
+    return 0;
+}
