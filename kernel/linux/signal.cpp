@@ -1,15 +1,17 @@
 // The signal family, bookkeeping only: dispositions (rt_sigaction), the
 // blocked mask, pending signals, the alternate stack and interval timers.
-// A signal the process sends itself is acted on at once when its default
-// action ends the process (abort() -> SIGABRT -> status 134), ignored when
-// its disposition says so, and kept pending while blocked, to be acted on
-// when it is unblocked (musl's raise() blocks every signal around tkill).
-// Running user handlers arrives with signal delivery (#4).
+// A signal the process sends itself becomes pending and is acted on when
+// the process returns to user mode and the signal is not blocked (musl's
+// raise() blocks every signal around tkill): signal_delivery.cpp runs the
+// default action (abort() -> SIGABRT -> status 134) or the handler.
 #include <linux/signal.h>
 
 #include "arch/x86_64/clock.h"
 #include "klog.h"
+#include "arch/x86_64/traps.h"
 #include "linux/process_state.h"
+#include "linux/signal_delivery.h"
+#include "linux/signal_frame.h"
 #include "linux/sigset.h"
 #include "linux/syscall.h"
 #include "linux/timespec.h"
@@ -29,56 +31,21 @@ static_assert(SIGKILL == kSigKill && SIGSTOP == kSigStop && SIGABRT == kSigAbrt 
 using sched::Process;
 using sched::SignalAction;
 
-// Acts on a signal that is not blocked. Returns only when the process goes
-// on (the signal is ignored, or stop/continue, which kiln does not model).
-void act_on(int sig) {
+// Sends sig (valid, non-zero) to the process itself. It is acted on when
+// the process next returns to user mode (signal_delivery.cpp), at the end
+// of this very syscall unless blocked; an ignored signal is discarded now.
+void send_to_self(int sig, bool tkill) {
     Process& p = sched::current();
-    switch (signal_fate(sig, p.signal_actions[sig - 1].handler)) {
-        case SignalFate::kIgnore:
-        case SignalFate::kContinue:
-            return;
-        case SignalFate::kStop: {
-            // Nothing could send SIGCONT to a stopped unikernel, so stopping
-            // would hang the VM for good.
-            static bool reported = false;
-            if (!reported) {
-                reported = true;
-                klog::warn("kiln: %s would stop the process; kiln does not stop processes",
-                           sched::signal_name(sig));
-            }
-            return;
-        }
-        case SignalFate::kTerminate:
-        case SignalFate::kCoreDump:
-            sched::die_of_signal(sig, "sent by the process itself");
-        case SignalFate::kHandler:
-            // FIXME: handler delivery (a signal frame, rt_sigreturn) arrives with
-            // the signals issue (#4); until then the default action is taken.
-            klog::warn("kiln: %s has a handler, but kiln cannot run signal handlers yet",
-                       sched::signal_name(sig));
-            sched::die_of_signal(sig, "sent by the process itself (its handler could not run)");
-    }
-}
-
-// Acts on every pending signal the mask no longer blocks, lowest first.
-void act_on_unblocked() {
-    Process& p = sched::current();
-    for (;;) {
-        const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
-        if (sig == 0) return;
-        p.posix.signal_pending &= ~sigbit(sig);
-        act_on(sig);
-    }
-}
-
-// Sends sig (valid, non-zero) to the process itself.
-void send_to_self(int sig) {
-    Process& p = sched::current();
-    if (p.signal_mask & sigbit(sig)) {
-        p.posix.signal_pending |= sigbit(sig);
+    if (!(p.signal_mask & sigbit(sig)) &&
+        signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
         return;
     }
-    act_on(sig);
+    p.posix.signal_pending |= sigbit(sig);
+    if (tkill) {
+        p.posix.signal_pending_tkill |= sigbit(sig);
+    } else {
+        p.posix.signal_pending_tkill &= ~sigbit(sig);
+    }
 }
 
 // ---- dispositions and masks ----
@@ -125,8 +92,7 @@ int64_t sys_rt_sigprocmask(const SyscallArgs& a) {
     if (a.arg[2]) {
         if (auto r = write_user(a.arg[2], old); !r.ok()) return errno_result(r.error());
     }
-    act_on_unblocked();
-    return 0;
+    return 0;  // signals it unblocked are delivered on the way back to user mode
 }
 
 int64_t sys_rt_sigpending(const SyscallArgs& a) {
@@ -137,10 +103,14 @@ int64_t sys_rt_sigpending(const SyscallArgs& a) {
 
 int64_t sys_sigaltstack(const SyscallArgs& a) {
     ProcessState& s = sched::current().posix;
-    // Handlers never run yet, so the process is never on the alternate
-    // stack: no EPERM, and SS_ONSTACK is never reported.
-    const KernelStack old = s.altstack;
+    // While a handler runs on the alternate stack it can be neither changed
+    // nor disabled (EPERM), and it reports SS_ONSTACK.
+    KernelStack old = s.altstack;
+    const arch::TrapFrame* f = syscall_frame();
+    const bool on_alt = f != nullptr && on_stack(old, f->rsp);
+    if (on_alt) old.ss_flags |= kSsOnstack;
     if (a.arg[0]) {
+        if (on_alt) return errno_result(Errno::kEPERM);
         auto ss = read_user<KernelStack>(a.arg[0]);
         if (!ss.ok()) return errno_result(ss.error());
         auto next = apply_sigaltstack(ss.value());
@@ -168,12 +138,20 @@ int64_t sys_rt_sigsuspend(const SyscallArgs& a) {
     auto mask = read_user<uint64_t>(a.arg[0]);
     if (!mask.ok()) return errno_result(mask.error());
     Process& p = sched::current();
-    const uint64_t saved = p.signal_mask;
-    p.signal_mask = mask.value() & ~kUnblockable;
-    // A pending signal that ends the process ends the wait with it; one that
-    // is ignored does not end the wait (nor does it in Linux).
-    act_on_unblocked();
-    p.signal_mask = saved;
+    // A pending signal the temporary mask lets through ends the wait: EINTR,
+    // with that mask in force until the handler's frame has recorded the
+    // old one (or the default action ends the process). An ignored one does
+    // not end the wait (nor does it in Linux).
+    const uint64_t temp = mask.value() & ~kUnblockable;
+    for (uint64_t ready = p.posix.signal_pending & ~temp; ready != 0;) {
+        const int sig = lowest_signal(ready);
+        ready &= ~sigbit(sig);
+        if (signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) continue;
+        p.posix.saved_mask = p.signal_mask;
+        p.posix.restore_mask = true;
+        p.signal_mask = temp;
+        return errno_result(Errno::kEINTR);
+    }
     // FIXME: an armed interval timer (#4) could end the wait.
     end_waiting_for_signal("rt_sigsuspend");
 }
@@ -194,7 +172,7 @@ int64_t sys_kill(const SyscallArgs& a) {
         pid == p.pid || pid == 0 || (pid < -1 && pid != INT32_MIN && -pid == p.posix.pgid);
     if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
     if (!self) return errno_result(Errno::kESRCH);
-    if (sig != 0) send_to_self(sig);
+    if (sig != 0) send_to_self(sig, false);
     return 0;
 }
 
@@ -203,7 +181,7 @@ int64_t thread_kill(int32_t tgid, int32_t tid, int sig) {
     if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
     const Process& p = sched::current();
     if (tid != p.tid || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
-    if (sig != 0) send_to_self(sig);
+    if (sig != 0) send_to_self(sig, true);
     return 0;
 }
 
@@ -302,6 +280,7 @@ int64_t sys_alarm(const SyscallArgs& a) {
 const SyscallDef kSignal[] = {
     {__NR_rt_sigaction, "rt_sigaction", sys_rt_sigaction, {Arg::kInt, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
     {__NR_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask, {Arg::kInt, Arg::kPtr, Arg::kPtr, Arg::kUInt}},
+    {__NR_rt_sigreturn, "rt_sigreturn", sys_rt_sigreturn, {}},
     {__NR_rt_sigpending, "rt_sigpending", sys_rt_sigpending, {Arg::kPtr, Arg::kUInt}},
     {__NR_sigaltstack, "sigaltstack", sys_sigaltstack, {Arg::kPtr, Arg::kPtr}},
     {__NR_rt_sigsuspend, "rt_sigsuspend", sys_rt_sigsuspend, {Arg::kPtr, Arg::kUInt}},

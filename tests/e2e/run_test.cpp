@@ -375,6 +375,57 @@ TEST_P(GuestProgram, NullDereferenceIs139WithReport) {
     EXPECT_TRUE(contains(r.err, "instruction bytes at rip: ")) << describe(r);
 }
 
+// Signal delivery to handlers (issue #4): tests/guest/signals.c runs one
+// case per run and prints "<case>: ok" only when every check held.
+TEST_P(GuestProgram, SignalHandlersRaiseTgkillKill) {
+    RunResult r = kiln_run({prog("signals"), "send"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "send: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalMaskDuringHandlerPendingAndSigsuspend) {
+    RunResult r = kiln_run({prog("signals"), "mask"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "mask: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalNodefer) {
+    RunResult r = kiln_run({prog("signals"), "nodefer"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "nodefer: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalResethandSecondRaiseKills) {
+    RunResult r = kiln_run({prog("signals"), "resethand"});
+    EXPECT_EQ(r.status, 128 + 10) << describe(r);
+    EXPECT_EQ(r.out, "resethand: handler ran once\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGUSR1")) << describe(r);
+}
+
+TEST_P(GuestProgram, SignalSegvHandlerRecoversWithSiglongjmp) {
+    RunResult r = kiln_run({prog("signals"), "segv"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "segv: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalFpeHandlerForDivisionByZero) {
+    RunResult r = kiln_run({prog("signals"), "fpe"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "fpe: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalAltstackOnstack) {
+    RunResult r = kiln_run({prog("signals"), "altstack"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "altstack: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalHandlerPreservesRegistersAndFpu) {
+    RunResult r = kiln_run({prog("signals"), "regs"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "regs: ok\n") << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
 
 class GuestCxx : public GuestProgram {};

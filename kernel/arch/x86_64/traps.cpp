@@ -13,6 +13,8 @@
 #include "fs/inode.h"
 #include "mm/heap.h"
 #include "klog.h"
+#include "linux/signal_delivery.h"
+#include "linux/signal_frame.h"
 #include "linux/user.h"
 #include "mm/vm.h"
 #include "sched/process.h"
@@ -179,15 +181,17 @@ void describe_user_address(uint64_t addr, char* out, size_t cap) {
 
 // A fatal fault in the application: the report a developer needs (signal,
 // address, instruction bytes, registers), then exit status 128 + signal.
-[[noreturn]] void user_crash(const TrapFrame* f, uint64_t fault_addr) {
-    const int sig = user_signal(f->vector);
+// `sig` is the fault's own signal, or SIGSEGV when its handler could not
+// be entered (`why` says so then).
+[[noreturn]] void user_crash(const TrapFrame* f, uint64_t fault_addr, int sig,
+                             const char* why = "") {
     const auto& proc = sched::current();
     klog::set_level(klog::Level::kError);
     char where[160];
     describe_user_address(f->rip, where, sizeof(where));
-    klog::error("kiln: %s killed by %s: %s at rip 0x%lx%s",
+    klog::error("kiln: %s killed by %s: %s at rip 0x%lx%s%s",
                 proc.exe_path[0] ? proc.exe_path : "the program", sched::signal_name(sig),
-                kExceptionNames[f->vector], f->rip, where);
+                kExceptionNames[f->vector], f->rip, where, why);
     if (f->vector == 14) {
         klog::error("  fault address 0x%016lx (%s %s)", fault_addr,
                     (f->error & 16) ? "instruction fetch from" : (f->error & 2) ? "write to" : "read from",
@@ -207,6 +211,48 @@ void describe_user_address(uint64_t addr, char* out, size_t cap) {
     sched::exit_process(128 + sig);
 }
 
+// si_code and si_addr for a fault, as Linux's trap handlers send them.
+void fault_siginfo(const TrapFrame* f, uint64_t fault_addr, int32_t* code, uint64_t* addr) {
+    *addr = 0;
+    switch (f->vector) {
+        case 14:
+            *code = (f->error & 1) ? sys::kSegvAccerr : sys::kSegvMaperr;
+            *addr = fault_addr;
+            return;
+        case 0:
+            *code = sys::kFpeIntdiv;
+            *addr = f->rip;
+            return;
+        case 6:
+            *code = sys::kIllIllopn;
+            *addr = f->rip;
+            return;
+        case 17:
+            *code = sys::kBusAdraln;
+            return;
+        default:
+            *code = sys::kSiKernel;
+            return;
+    }
+}
+
+// A fault in the application: its handler runs when one is installed and
+// can be entered; otherwise the crash report ends the process.
+void user_fault(TrapFrame* f, uint64_t fault_addr) {
+    const int sig = user_signal(f->vector);
+    int32_t code;
+    uint64_t si_addr;
+    fault_siginfo(f, fault_addr, &code, &si_addr);
+    switch (sys::deliver_fault(*f, sig, code, si_addr, f->vector == 14 ? fault_addr : 0)) {
+        case sys::FaultOutcome::kHandlerEntered:
+            return;
+        case sys::FaultOutcome::kNoHandler:
+            user_crash(f, fault_addr, sig);
+        case sys::FaultOutcome::kFrameFailed:
+            user_crash(f, fault_addr, 11, " (its handler's signal frame could not be written)");
+    }
+}
+
 mm::Access fault_access(uint64_t error) {
     if (error & 16) return mm::Access::kExec;
     return (error & 2) ? mm::Access::kWrite : mm::Access::kRead;
@@ -220,12 +266,21 @@ extern "C" void kiln_trap(TrapFrame* f) {
         const uint64_t addr = fault_address();
         mm::UserAddressSpace* vm = sched::current().vm;
         if (addr < sys::kUserTop && vm != nullptr && vm->handle_fault(addr, fault_access(f->error)).ok()) {
+            if (from_user) sys::return_to_user(*f);
             return;
         }
-        if (from_user) user_crash(f, addr);
+        if (from_user) {
+            user_fault(f, addr);
+            sys::return_to_user(*f);
+            return;
+        }
     }
     if (f->vector < 32) {
-        if (from_user) user_crash(f, 0);
+        if (from_user) {
+            user_fault(f, 0);
+            sys::return_to_user(*f);
+            return;
+        }
         crash(kExceptionNames[f->vector], f);
     }
     // An event that arrived inside kiln_pvm_halt's unmask-to-halt window:
@@ -239,6 +294,7 @@ extern "C" void kiln_trap(TrapFrame* f) {
     } else {
         klog::warn("kiln: unexpected interrupt vector %lu", f->vector);
     }
+    if (from_user) sys::return_to_user(*f);
 }
 
 }  // namespace kiln::arch

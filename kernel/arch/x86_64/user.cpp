@@ -3,6 +3,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/traps.h"
+#include "linux/signal_delivery.h"
 #include "linux/syscall.h"
 
 extern "C" char kiln_syscall_entry[];
@@ -44,7 +45,10 @@ uint64_t fs_base() { return current_fs_base; }
 
 }  // namespace kiln::arch
 
-extern "C" void kiln_syscall(kiln::arch::TrapFrame* f) {
+// 1: user_entry.S returns through the full frame (iretq / int $0x17).
+extern "C" int kiln_syscall(kiln::arch::TrapFrame* f) {
     const kiln::sys::SyscallArgs a{{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9}};
+    kiln::sys::set_syscall_frame(f);
     f->rax = static_cast<uint64_t>(kiln::sys::dispatch(f->rax, a));
+    return kiln::sys::return_to_user(*f) ? 1 : 0;
 }

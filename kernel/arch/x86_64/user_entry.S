@@ -5,7 +5,8 @@
  * user RFLAGS, RSP still the user stack and interrupts masked (FMASK on
  * x86; on kvm-pvm the switch flags' exit-free SYSCALL entry, with vif.if_
  * cleared). It saves a TrapFrame (traps.h) on the kernel stack, with
- * vector 0x100, and calls kiln_syscall(frame).
+ * vector 0x100, and calls kiln_syscall(frame), which answers 1 when the
+ * frame must return whole (signal delivery, rt_sigreturn).
  *
  * Back to user: kvm-pvm returns with `int $0x19` (SYSRET-like: RCX, R11,
  * RSP; ~0.8 us) after a syscall and `int $0x17` (an IRET frame at RSP)
@@ -37,6 +38,8 @@ kiln_syscall_entry:
     movq  %rsp, %rdi
     xorl  %ebp, %ebp            /* backtraces stop here */
     call  kiln_syscall
+    testl %eax, %eax
+    jnz   full_return
     RESTORE_GENERAL_REGS
     addq  $16, %rsp             /* vector, error: now the IRET frame */
     movq  0(%rsp), %rcx         /* the syscall ABI clobbers RCX and R11 anyway */
@@ -55,6 +58,22 @@ kiln_syscall_entry:
     movb  $0, kiln_vif+VIF_IF(%rip)
     movb  $1, kiln_in_user(%rip)
     int   $0x19
+    ud2
+
+    /*
+     * kiln_syscall answered 1: a signal handler is entered or rt_sigreturn
+     * replaced every register (RCX and R11 included), so the whole frame
+     * goes back through the IRET path.
+     */
+full_return:
+    RESTORE_GENERAL_REGS
+    addq  $16, %rsp             /* vector, error: now the IRET frame */
+    cmpb  $0, kiln_pvm_active(%rip)
+    jne   1f
+    iretq
+1:  movb  $0, kiln_vif+VIF_IF(%rip)
+    movb  $1, kiln_in_user(%rip)
+    int   $0x17                 /* IRET frame at RSP */
     ud2
 
 /*

@@ -1,0 +1,43 @@
+// Signal delivery to the application: on every return to user mode the
+// pending, unblocked signals are acted on — default action, or a handler
+// entered through an rt_sigframe on the user stack (signal_frame.h) — and
+// rt_sigreturn undoes a frame. Synchronous faults go to a handler when
+// one can run. One thread: the frame of the current syscall or trap is the
+// thread's user state.
+#pragma once
+
+#include <stdint.h>
+
+#include "linux/syscall.h"
+
+namespace kiln::arch {
+struct TrapFrame;
+}
+
+namespace kiln::sys {
+
+// Called by the syscall entry before dispatching: rt_sigreturn and
+// sigaltstack read and change the user state there.
+void set_syscall_frame(arch::TrapFrame* f);
+arch::TrapFrame* syscall_frame();
+
+// Acts on every pending signal the mask lets through (may not return: a
+// default action ends the process). True when the frame must go back to
+// user mode whole (iretq / int $0x17): a handler was entered or
+// rt_sigreturn replaced every register.
+bool return_to_user(arch::TrapFrame& f);
+
+enum class FaultOutcome {
+    kHandlerEntered,  // the frame now enters the handler
+    kNoHandler,       // default, ignored or blocked: the crash report follows
+    kFrameFailed,     // the handler's frame could not be written: SIGSEGV
+};
+
+// A synchronous fault in user mode (si_code, si_addr; cr2 for sigcontext).
+FaultOutcome deliver_fault(arch::TrapFrame& f, int sig, int32_t code, uint64_t fault_addr,
+                           uint64_t cr2);
+
+// rt_sigreturn(2), in the signal family's table.
+int64_t sys_rt_sigreturn(const SyscallArgs& a);
+
+}  // namespace kiln::sys

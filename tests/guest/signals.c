@@ -1,0 +1,342 @@
+/* Signal delivery to handlers: `signals CASE` runs one case and prints
+   "CASE: ok" (exit 0), or names the first check that failed (exit 1).
+   Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static int failures;
+#define CHECK(c)                                                        \
+    do {                                                                \
+        if (!(c)) {                                                     \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);         \
+            failures++;                                                 \
+        }                                                               \
+    } while (0)
+
+static void install(int sig, void (*fn)(int, siginfo_t*, void*), int flags, int also_block) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | flags;
+    sigemptyset(&sa.sa_mask);
+    if (also_block) sigaddset(&sa.sa_mask, also_block);
+    if (sigaction(sig, &sa, NULL) != 0) {
+        perror("sigaction");
+        exit(2);
+    }
+}
+
+static int blocked_now(int sig) {
+    sigset_t cur;
+    sigprocmask(SIG_BLOCK, NULL, &cur);
+    return sigismember(&cur, sig);
+}
+
+/* ---- send: raise, tgkill, kill; si_signo, si_code, si_pid ---- */
+
+static volatile int got_sig, got_code, got_pid, got_count;
+static void record(int sig, siginfo_t* si, void* uc) {
+    (void)uc;
+    got_sig = si->si_signo == sig ? sig : -1;
+    got_code = si->si_code;
+    got_pid = si->si_pid;
+    got_count++;
+}
+
+static void case_send(void) {
+    install(SIGUSR1, record, 0, 0);
+    install(SIGUSR2, record, 0, 0);
+    raise(SIGUSR1);
+    CHECK(got_count == 1);
+    CHECK(got_sig == SIGUSR1);
+    CHECK(got_code == SI_TKILL);
+    syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2);
+    CHECK(got_count == 2);
+    CHECK(got_sig == SIGUSR2);
+    CHECK(got_code == SI_TKILL);
+    kill(getpid(), SIGUSR1);
+    CHECK(got_count == 3);
+    CHECK(got_code == SI_USER);
+    CHECK(got_pid == getpid());
+    /* Ignored and default-ignored signals do nothing. */
+    signal(SIGUSR2, SIG_IGN);
+    raise(SIGUSR2);
+    raise(SIGCHLD);
+    raise(SIGWINCH);
+    CHECK(got_count == 3);
+}
+
+/* ---- mask: the mask inside a handler, pending while blocked, sigsuspend ---- */
+
+static volatile int mask_ok, mask_runs;
+static void check_mask(int sig, siginfo_t* si, void* ucv) {
+    (void)si;
+    ucontext_t* uc = ucv;
+    mask_runs++;
+    /* The signal itself and sa_mask (SIGUSR2) are blocked during the
+       handler; the interrupted code's mask is in the ucontext. */
+    mask_ok = blocked_now(sig) && blocked_now(SIGUSR2) && !blocked_now(SIGTERM);
+    if (sigismember(&uc->uc_sigmask, SIGUSR1) || sigismember(&uc->uc_sigmask, SIGUSR2)) mask_ok = 0;
+}
+
+static void case_mask(void) {
+    install(SIGUSR1, check_mask, 0, SIGUSR2);
+    raise(SIGUSR1);
+    CHECK(mask_runs == 1);
+    CHECK(mask_ok);
+    CHECK(!blocked_now(SIGUSR1) && !blocked_now(SIGUSR2));
+
+    /* Blocked: stays pending; unblocking delivers before sigprocmask returns. */
+    sigset_t one, pending;
+    sigemptyset(&one);
+    sigaddset(&one, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &one, NULL);
+    raise(SIGUSR1);
+    CHECK(mask_runs == 1);
+    sigpending(&pending);
+    CHECK(sigismember(&pending, SIGUSR1));
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    CHECK(mask_runs == 2);
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGUSR1));
+
+    /* sigsuspend: the pending signal ends the wait with EINTR, its handler
+       runs, and the old mask (SIGUSR1 blocked) comes back. */
+    sigprocmask(SIG_BLOCK, &one, NULL);
+    raise(SIGUSR1);
+    sigset_t none;
+    sigemptyset(&none);
+    int r = sigsuspend(&none);
+    CHECK(r == -1);
+    CHECK(mask_runs == 3);
+    CHECK(blocked_now(SIGUSR1));
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+}
+
+/* ---- nodefer: nested delivery only with SA_NODEFER ---- */
+
+static volatile int depth, max_depth, order[8], norder;
+static void nest(int sig, siginfo_t* si, void* uc) {
+    (void)si;
+    (void)uc;
+    depth++;
+    if (depth > max_depth) max_depth = depth;
+    order[norder++] = depth;
+    if (norder == 1) raise(sig); /* once */
+    depth--;
+}
+
+static void case_nodefer(void) {
+    install(SIGUSR1, nest, SA_NODEFER, 0);
+    raise(SIGUSR1);
+    CHECK(max_depth == 2);  /* the inner raise ran inside the handler */
+    CHECK(norder == 2);
+    depth = max_depth = norder = 0;
+    install(SIGUSR1, nest, 0, 0);
+    raise(SIGUSR1);
+    CHECK(max_depth == 1);  /* deferred until the handler returned */
+    CHECK(norder == 2);
+}
+
+/* ---- resethand: the second raise takes the default action ---- */
+
+static void once(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)si;
+    (void)uc;
+    got_count++;
+}
+
+static void case_resethand(void) {
+    install(SIGUSR1, once, SA_RESETHAND, 0);
+    raise(SIGUSR1);
+    CHECK(got_count == 1);
+    struct sigaction now;
+    sigaction(SIGUSR1, NULL, &now);
+    CHECK(now.sa_handler == SIG_DFL);
+    printf("resethand: handler ran once\n");
+    fflush(stdout);
+    raise(SIGUSR1); /* SIGUSR1's default: terminate, status 138 */
+    printf("FAIL: survived the second SIGUSR1\n");
+    exit(1);
+}
+
+/* ---- segv / fpe: synchronous faults recovered with siglongjmp ---- */
+
+static sigjmp_buf jump;
+static volatile uintptr_t fault_addr;
+static volatile int fault_code, fault_sig;
+static void on_fault(int sig, siginfo_t* si, void* uc) {
+    (void)uc;
+    fault_sig = sig;
+    fault_code = si->si_code;
+    fault_addr = (uintptr_t)si->si_addr;
+    siglongjmp(jump, 1);
+}
+
+static void case_segv(void) {
+    install(SIGSEGV, on_fault, 0, 0);
+    for (int round = 0; round < 2; round++) {
+        fault_sig = 0;
+        if (sigsetjmp(jump, 1) == 0) {
+            volatile int* p = (volatile int*)(uintptr_t)(0x10 + round * 8);
+            *p = 1;
+            CHECK(!"the write to a null page went through");
+        }
+        CHECK(fault_sig == SIGSEGV);
+        CHECK(fault_code == SEGV_MAPERR);
+        CHECK(fault_addr == (uintptr_t)(0x10 + round * 8));
+        CHECK(!blocked_now(SIGSEGV)); /* siglongjmp restored the mask */
+    }
+}
+
+static void case_fpe(void) {
+    install(SIGFPE, on_fault, 0, 0);
+    volatile int zero = 0, n = 42, q = 0;
+    if (sigsetjmp(jump, 1) == 0) {
+        q = n / zero;
+        CHECK(!"division by zero went through");
+    }
+    (void)q;
+    CHECK(fault_sig == SIGFPE);
+    CHECK(fault_code == FPE_INTDIV);
+    CHECK(fault_addr != 0); /* the faulting instruction */
+}
+
+/* ---- altstack: SA_ONSTACK runs the handler on the alternate stack ---- */
+
+static volatile uintptr_t handler_sp;
+static volatile int alt_flags;
+static void where(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)si;
+    (void)uc;
+    volatile char here = 0;
+    handler_sp = (uintptr_t)&here;
+    stack_t now;
+    sigaltstack(NULL, &now);
+    alt_flags = now.ss_flags;
+}
+
+static void case_altstack(void) {
+    size_t size = 64 * 1024;
+    char* mem = malloc(size);
+    stack_t ss = {.ss_sp = mem, .ss_size = size, .ss_flags = 0};
+    CHECK(sigaltstack(&ss, NULL) == 0);
+    install(SIGUSR1, where, SA_ONSTACK, 0);
+    raise(SIGUSR1);
+    CHECK(handler_sp > (uintptr_t)mem && handler_sp < (uintptr_t)mem + size);
+    CHECK(alt_flags & SS_ONSTACK);
+    stack_t now;
+    sigaltstack(NULL, &now);
+    CHECK(now.ss_flags == 0);
+    /* Without SA_ONSTACK the handler runs on the ordinary stack. */
+    install(SIGUSR1, where, 0, 0);
+    raise(SIGUSR1);
+    CHECK(!(handler_sp > (uintptr_t)mem && handler_sp < (uintptr_t)mem + size));
+}
+
+/* ---- regs: general, SSE (and AVX) registers survive a handler that
+   uses them; the handler starts with the default MXCSR ---- */
+
+static volatile unsigned handler_mxcsr;
+static volatile double fp_sink;
+static void clobber(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)si;
+    (void)uc;
+    unsigned m;
+    __asm__ volatile("stmxcsr %0" : "=m"(m));
+    handler_mxcsr = m;
+    volatile double a = 1.5;
+    for (int i = 0; i < 100; i++) fp_sink = fp_sink * a + i / 3.0;
+    __asm__ volatile(
+        "pcmpeqd %%xmm0, %%xmm0\n pcmpeqd %%xmm7, %%xmm7\n pcmpeqd %%xmm8, %%xmm8\n"
+        "pcmpeqd %%xmm15, %%xmm15\n ldmxcsr %0" ::"m"((unsigned){0x5f80})
+        : "xmm0", "xmm7", "xmm8", "xmm15");
+    char buf[256];
+    memset(buf, 0x5a, sizeof(buf));
+    fp_sink += buf[17];
+}
+
+static int have_avx(void) {
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (!(c & (1u << 27)) || !(c & (1u << 28))) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 6) == 6;
+}
+
+static void case_regs(void) {
+    install(SIGUSR1, clobber, 0, 0);
+    const long pid = getpid(), tid = syscall(SYS_gettid);
+    double in[2] = {3.25, -7.5}, out[2] = {0, 0};
+    unsigned mx_in = 0x3f80 | 0x6000, mx_out = 0; /* round toward zero */
+    uint64_t gp_in[5] = {0x1111, 0x2222, 0x3333, 0x4444, 0x5555}, gp_out[5];
+    __asm__ volatile(
+        "ldmxcsr %[mxin]\n"
+        "movsd 0(%[in]), %%xmm7\n movsd 8(%[in]), %%xmm15\n"
+        "movq 0(%[gin]), %%rbx\n movq 8(%[gin]), %%r12\n movq 16(%[gin]), %%r13\n"
+        "movq 24(%[gin]), %%r14\n movq 32(%[gin]), %%r15\n"
+        "movl $234, %%eax\n syscall\n" /* tgkill: the handler runs on the way out */
+        "movq %%rbx, 0(%[gout])\n movq %%r12, 8(%[gout])\n movq %%r13, 16(%[gout])\n"
+        "movq %%r14, 24(%[gout])\n movq %%r15, 32(%[gout])\n"
+        "movsd %%xmm7, 0(%[out])\n movsd %%xmm15, 8(%[out])\n"
+        "stmxcsr %[mxout]\n ldmxcsr %[mxdef]\n"
+        : [mxout] "=m"(mx_out)
+        : [mxin] "m"(mx_in), [mxdef] "m"((unsigned){0x1f80}), [in] "r"(in), [out] "r"(out),
+          [gin] "r"(gp_in), [gout] "r"(gp_out), "D"(pid), "S"(tid), "d"(SIGUSR1)
+        : "rax", "rcx", "r11", "rbx", "r12", "r13", "r14", "r15", "xmm7", "xmm15", "memory");
+    CHECK(handler_mxcsr == 0x1f80);
+    CHECK(mx_out == mx_in);
+    CHECK(out[0] == 3.25 && out[1] == -7.5);
+    for (int i = 0; i < 5; i++) CHECK(gp_out[i] == gp_in[i]);
+    if (have_avx()) {
+        uint64_t y_in[4] = {1, 2, 3, 4}, y_out[4] = {0, 0, 0, 0};
+        __asm__ volatile(
+            "vmovdqu (%[yin]), %%ymm9\n"
+            "movl $234, %%eax\n syscall\n"
+            "vmovdqu %%ymm9, (%[yout])\n vzeroupper\n"
+            :
+            : [yin] "r"(y_in), [yout] "r"(y_out), "D"(pid), "S"(tid), "d"(SIGUSR1)
+            : "rax", "rcx", "r11", "xmm9", "memory");
+        for (int i = 0; i < 4; i++) CHECK(y_out[i] == y_in[i]);
+    }
+    /* A handler that uses doubles does not disturb the caller's. */
+    volatile double x = 2.0;
+    double y = x * 1.25;
+    raise(SIGUSR1);
+    CHECK(y * 2 == 5.0);
+}
+
+int main(int argc, char** argv) {
+    static const struct {
+        const char* name;
+        void (*run)(void);
+    } cases[] = {{"send", case_send},         {"mask", case_mask},   {"nodefer", case_nodefer},
+                 {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
+                 {"altstack", case_altstack},   {"regs", case_regs}};
+    if (argc != 2) {
+        fprintf(stderr, "usage: signals CASE\n");
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (strcmp(argv[1], cases[i].name) == 0) {
+            cases[i].run();
+            if (failures) return 1;
+            printf("%s: ok\n", argv[1]);
+            return 0;
+        }
+    }
+    fprintf(stderr, "signals: unknown case %s\n", argv[1]);
+    return 2;
+}
