@@ -8,7 +8,7 @@
 //  - stdout vs stderr and stdin (the program's stderr shares QEMU's virtio
 //    console with stdout; stdin is not connected): StdoutStderrAndStdin;
 //  - statuses >= 128 (isa-debug-exit reports ((V << 1) | 1) & 0xff):
-//    AbortIs134, NullDereferenceIs139WithReport.
+//    AbortIs134, NullDereferenceIs139WithReport, SignalResethandSecondRaiseKills.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -108,6 +108,18 @@ TEST_P(TcgGuestProgram, Getrandom) {
     RunResult r = tcg_run({prog("random")});
     EXPECT_EQ(r.status, 0) << describe(r);
     EXPECT_EQ(r.out, "random: ok\n") << describe(r);
+}
+
+// Signal handlers on the ordinary x86 path: iretq back to the handler and
+// from rt_sigreturn, xsave/xrstor without kvm-pvm (SA_RESETHAND's 138 is
+// left to run_test.cpp).
+TEST_P(TcgGuestProgram, SignalHandlers) {
+    RunResult r = tcg_run({prog("signals"), "send", "mask", "nodefer", "segv", "fpe", "altstack",
+                           "regs"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out,
+              "send: ok\nmask: ok\nnodefer: ok\nsegv: ok\nfpe: ok\naltstack: ok\nregs: ok\n")
+        << describe(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, TcgGuestProgram,

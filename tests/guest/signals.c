@@ -1,5 +1,5 @@
-/* Signal delivery to handlers: `signals CASE` runs one case and prints
-   "CASE: ok" (exit 0), or names the first check that failed (exit 1).
+/* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
+   printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -325,18 +325,21 @@ int main(int argc, char** argv) {
     } cases[] = {{"send", case_send},         {"mask", case_mask},   {"nodefer", case_nodefer},
                  {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
                  {"altstack", case_altstack},   {"regs", case_regs}};
-    if (argc != 2) {
-        fprintf(stderr, "usage: signals CASE\n");
+    if (argc < 2) {
+        fprintf(stderr, "usage: signals CASE...\n");
         return 2;
     }
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (strcmp(argv[1], cases[i].name) == 0) {
-            cases[i].run();
-            if (failures) return 1;
-            printf("%s: ok\n", argv[1]);
-            return 0;
+    for (int a = 1; a < argc; a++) {
+        size_t i = 0;
+        while (i < sizeof(cases) / sizeof(cases[0]) && strcmp(argv[a], cases[i].name) != 0) i++;
+        if (i == sizeof(cases) / sizeof(cases[0])) {
+            fprintf(stderr, "signals: unknown case %s\n", argv[a]);
+            return 2;
         }
+        cases[i].run();
+        if (failures) return 1;
+        printf("%s: ok\n", argv[a]);
+        fflush(stdout);
     }
-    fprintf(stderr, "signals: unknown case %s\n", argv[1]);
-    return 2;
+    return 0;
 }
