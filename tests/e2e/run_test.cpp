@@ -426,6 +426,21 @@ TEST_P(GuestProgram, SignalHandlerPreservesRegistersAndFpu) {
     EXPECT_EQ(r.out, "regs: ok\n") << describe(r);
 }
 
+TEST_P(GuestProgram, SignalHandlerEditsContextForSigillAndSigtrap) {
+    RunResult r = kiln_run({prog("signals"), "skip"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "skip: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalFrameThatCannotBeWrittenIsSigsegv) {
+    RunResult r = kiln_run({prog("signals"), "badstack"});
+    EXPECT_EQ(r.status, 139) << describe(r);
+    EXPECT_EQ(r.out, "badstack: faulting\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGSEGV")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "signal frame could not be written")) << describe(r);
+    EXPECT_TRUE(contains(r.err, "fault address 0x0000000000000008")) << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
 
 class GuestCxx : public GuestProgram {};

@@ -1,6 +1,7 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
-   Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs. */
+   Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
+   badstack. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -318,13 +320,65 @@ static void case_regs(void) {
     CHECK(y * 2 == 5.0);
 }
 
+/* ---- skip: a handler that edits uc_mcontext steers rt_sigreturn (what
+   runtimes do): SIGILL from ud2 resumes past it, SIGTRAP from int3 ---- */
+
+static volatile int ill_code, trap_seen;
+static volatile uintptr_t ill_addr, ill_rip;
+static void skip_ud2(int sig, siginfo_t* si, void* ucv) {
+    ucontext_t* uc = ucv;
+    (void)sig;
+    ill_code = si->si_code;
+    ill_addr = (uintptr_t)si->si_addr;
+    ill_rip = uc->uc_mcontext.gregs[REG_RIP];
+    uc->uc_mcontext.gregs[REG_RIP] += 2;  /* ud2 */
+    uc->uc_mcontext.gregs[REG_RAX] = 77;  /* seen by the interrupted code */
+}
+static void count_trap(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)si;
+    (void)uc;
+    trap_seen++;
+}
+
+static void case_skip(void) {
+    install(SIGILL, skip_ud2, 0, 0);
+    long rax = 0;
+    __asm__ volatile("xorl %%eax, %%eax\n ud2\n" : "=a"(rax));
+    CHECK(rax == 77);
+    CHECK(ill_code == ILL_ILLOPN);
+    CHECK(ill_addr == ill_rip && ill_rip != 0);
+    install(SIGTRAP, count_trap, 0, 0);
+    __asm__ volatile("int3");
+    CHECK(trap_seen == 1);
+}
+
+/* ---- badstack: no room for the frame (the alternate stack is unmapped):
+   the process dies of SIGSEGV with the kernel's report ---- */
+
+static void case_badstack(void) {
+    size_t size = 64 * 1024;
+    char* mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    stack_t ss = {.ss_sp = mem, .ss_size = size, .ss_flags = 0};
+    CHECK(sigaltstack(&ss, NULL) == 0);
+    munmap(mem, size);
+    install(SIGSEGV, on_fault, SA_ONSTACK, 0);
+    printf("badstack: faulting\n");
+    fflush(stdout);
+    volatile uintptr_t bad = 8;
+    *(volatile int*)bad = 1;
+    printf("FAIL: survived\n");
+    exit(1);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
         void (*run)(void);
     } cases[] = {{"send", case_send},         {"mask", case_mask},   {"nodefer", case_nodefer},
                  {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
-                 {"altstack", case_altstack},   {"regs", case_regs}};
+                 {"altstack", case_altstack},   {"regs", case_regs},
+                 {"skip", case_skip},           {"badstack", case_badstack}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;

@@ -2,6 +2,8 @@
 // chunking (kernel/linux/rlimit.h, credentials.h, sigset.h, utsname.h,
 // getrandom.h), checked against the rules of their man pages.
 #include <gtest/gtest.h>
+#include <stddef.h>
+#include <ucontext.h>
 #include <string.h>
 
 #include <string>
@@ -10,6 +12,7 @@
 #include "linux/credentials.h"
 #include "linux/getrandom.h"
 #include "linux/rlimit.h"
+#include "linux/signal_frame.h"
 #include "linux/sigset.h"
 #include "linux/utsname.h"
 
@@ -180,6 +183,53 @@ TEST(Sigset, Altstack) {
 }
 
 // ---- uname(2) ----
+
+// The signal frame (kernel/linux/signal_frame.h) as the C library reads it:
+// glibc's mcontext_t gregs[] indexes the same sigcontext words.
+TEST(SignalFrame, GregsMatchTheCLibrary) {
+    using kiln::sys::SigContext;
+    using kiln::sys::UContext;
+    EXPECT_EQ(offsetof(SigContext, r8), REG_R8 * 8u);
+    EXPECT_EQ(offsetof(SigContext, r15), REG_R15 * 8u);
+    EXPECT_EQ(offsetof(SigContext, rdi), REG_RDI * 8u);
+    EXPECT_EQ(offsetof(SigContext, rax), REG_RAX * 8u);
+    EXPECT_EQ(offsetof(SigContext, rsp), REG_RSP * 8u);
+    EXPECT_EQ(offsetof(SigContext, rip), REG_RIP * 8u);
+    EXPECT_EQ(offsetof(SigContext, eflags), REG_EFL * 8u);
+    EXPECT_EQ(offsetof(SigContext, cs), REG_CSGSFS * 8u);
+    EXPECT_EQ(offsetof(SigContext, err), REG_ERR * 8u);
+    EXPECT_EQ(offsetof(SigContext, trapno), REG_TRAPNO * 8u);
+    EXPECT_EQ(offsetof(SigContext, oldmask), REG_OLDMASK * 8u);
+    EXPECT_EQ(offsetof(SigContext, cr2), REG_CR2 * 8u);
+    EXPECT_EQ(offsetof(SigContext, fpstate), NGREG * 8u);
+    EXPECT_EQ(offsetof(UContext, uc_mcontext), offsetof(ucontext_t, uc_mcontext));
+    EXPECT_EQ(offsetof(UContext, uc_sigmask), offsetof(ucontext_t, uc_sigmask));
+    EXPECT_EQ(offsetof(UContext, uc_stack), offsetof(ucontext_t, uc_stack));
+}
+
+TEST(SignalFrame, Placement) {
+    using kiln::sys::KernelStack;
+    using kiln::sys::place_frame;
+    const KernelStack none = {0, kiln::sys::kSsDisable, 0, 0};
+    for (uint64_t sp : {0x7fffffffe000ull, 0x7fffffffe008ull, 0x7fffffffdff3ull}) {
+        for (uint64_t fp : {512ull + 0, 2696ull + 4, 832ull + 4}) {
+            auto at = place_frame(sp, none, true, fp);
+            EXPECT_EQ((at.frame + 8) % 16, 0u);  // as if called: rsp+8 16-aligned
+            EXPECT_EQ(at.fpstate % 64, 0u);
+            EXPECT_GE(at.fpstate, at.frame + sizeof(kiln::sys::RtSigFrame));
+            EXPECT_LE(at.fpstate + fp, sp - 128);  // the red zone is left alone
+        }
+    }
+    const KernelStack alt = {0x10000, 0, 0, 0x8000};
+    auto on_alt = place_frame(0x7fffffffe000, alt, true, 1024);
+    EXPECT_TRUE(kiln::sys::on_stack(alt, on_alt.frame));
+    EXPECT_LE(on_alt.fpstate + 1024, 0x18000u);
+    // Already on the alternate stack: the next frame nests below sp.
+    auto nested = place_frame(on_alt.frame, alt, true, 1024);
+    EXPECT_LT(nested.fpstate + 1024, on_alt.frame - 127);
+    // SA_ONSTACK not asked for: the ordinary stack.
+    EXPECT_FALSE(kiln::sys::on_stack(alt, place_frame(0x7fffffffe000, alt, false, 1024).frame));
+}
 
 TEST(Utsname, Fields) {
     NewUtsname u;
