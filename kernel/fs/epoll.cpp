@@ -31,7 +31,9 @@ struct Epoll::Item {
     uint32_t interest() const { return (events & ~kPrivateBits) | (events ? kAlways : 0); }
 };
 
-Epoll::Epoll() { init_meta(this, 0600); }
+Epoll::Epoll() {
+    init_meta(this, 0600);
+}
 
 Epoll::~Epoll() {
     while (items_ != nullptr) remove(items_);
@@ -102,7 +104,8 @@ void Epoll::item_notified(PollWatcher* w, uint32_t events) {
 
 void Epoll::item_file_closed(FileCloseHook* h) {
     // SAFETY: close sits at a fixed offset in Item; only Items register it.
-    Item* it = reinterpret_cast<Item*>(reinterpret_cast<char*>(h) - __builtin_offsetof(Item, close));
+    Item* it =
+        reinterpret_cast<Item*>(reinterpret_cast<char*>(h) - __builtin_offsetof(Item, close));
     it->file = nullptr;  // the File is going away; do not touch its hook list
     it->ep->remove(it);
 }
@@ -133,44 +136,46 @@ int Epoll::depth_below() const {
 
 Result<void> Epoll::ctl(int op, int fd, File* file, uint32_t events, uint64_t data) {
     Inode* target = file->inode();
-    if (op != kEpollCtlAdd && op != kEpollCtlDel && op != kEpollCtlMod) return Error(Errno::kEINVAL);
+    if (op != kEpollCtlAdd && op != kEpollCtlDel && op != kEpollCtlMod)
+        return Error(Errno::kEINVAL);
     if (!target->epollable()) return Error(Errno::kEPERM);
     if (target == this) return Error(Errno::kEINVAL);
     Item* it = find(fd, file);
     switch (op) {
-    case kEpollCtlAdd: {
-        if (it != nullptr) return Error(Errno::kEEXIST);
-        if (Epoll* e = target->as_epoll()) {
-            if (reaches(e, 1)) return Error(Errno::kELOOP);
-            if (e->depth_below() + 1 > kMaxNests) return Error(Errno::kELOOP);
+        case kEpollCtlAdd: {
+            if (it != nullptr) return Error(Errno::kEEXIST);
+            if (Epoll* e = target->as_epoll()) {
+                if (reaches(e, 1)) return Error(Errno::kELOOP);
+                if (e->depth_below() + 1 > kMaxNests) return Error(Errno::kELOOP);
+            }
+            it = mm::make<Item>();
+            if (it == nullptr) return Error(Errno::kENOMEM);
+            it->watch.notify = item_notified;
+            it->close.closed = item_file_closed;
+            it->ep = this;
+            it->file = file;
+            it->inode = target;
+            it->fd = fd;
+            it->events = events;
+            it->data = data;
+            it->next = items_;
+            items_ = it;
+            if (PollWatchers* w = target->poll_watchers()) w->add(&it->watch);
+            file->add_close_hook(&it->close);
+            break;
         }
-        it = mm::make<Item>();
-        if (it == nullptr) return Error(Errno::kENOMEM);
-        it->watch.notify = item_notified;
-        it->close.closed = item_file_closed;
-        it->ep = this;
-        it->file = file;
-        it->inode = target;
-        it->fd = fd;
-        it->events = events;
-        it->data = data;
-        it->next = items_;
-        items_ = it;
-        if (PollWatchers* w = target->poll_watchers()) w->add(&it->watch);
-        file->add_close_hook(&it->close);
-        break;
-    }
-    case kEpollCtlDel:
-        if (it == nullptr) return Error(Errno::kENOENT);
-        remove(it);
-        return {};
-    case kEpollCtlMod:
-        if (it == nullptr) return Error(Errno::kENOENT);
-        if ((events & kEpollExclusive) || (it->events & kEpollExclusive)) return Error(Errno::kEINVAL);
-        it->events = events;
-        it->data = data;
-        unqueue(it);
-        break;
+        case kEpollCtlDel:
+            if (it == nullptr) return Error(Errno::kENOENT);
+            remove(it);
+            return {};
+        case kEpollCtlMod:
+            if (it == nullptr) return Error(Errno::kENOENT);
+            if ((events & kEpollExclusive) || (it->events & kEpollExclusive))
+                return Error(Errno::kEINVAL);
+            it->events = events;
+            it->data = data;
+            unqueue(it);
+            break;
     }
     if (target->poll_events() & it->interest()) enqueue(it);
     return {};

@@ -48,7 +48,9 @@ public:
     uint64_t size() const override { return 0; }
     bool seekable() const override { return false; }
     Result<size_t> read_at(uint64_t, void*, size_t) override { return Error(Errno::kEINVAL); }
-    Result<size_t> write_at(uint64_t, const void*, size_t) override { return Error(Errno::kEINVAL); }
+    Result<size_t> write_at(uint64_t, const void*, size_t) override {
+        return Error(Errno::kEINVAL);
+    }
     uint32_t poll_events() override;
     PollWatchers* poll_watchers() override { return &watchers_; }
     bool wakes_asynchronously() override;

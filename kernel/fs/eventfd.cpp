@@ -9,7 +9,9 @@ namespace {
 
 class EventFd final : public TreeInode {
 public:
-    EventFd(uint64_t v, bool semaphore) : count_(v), semaphore_(semaphore) { init_meta(this, 0600); }
+    EventFd(uint64_t v, bool semaphore) : count_(v), semaphore_(semaphore) {
+        init_meta(this, 0600);
+    }
     // FIXME: Linux shows anonymous inodes (eventfd, epoll, timerfd) with no
     // file type bits; kiln has no such type and calls them character devices.
     InodeType type() const override { return InodeType::kCharDevice; }
@@ -55,6 +57,8 @@ private:
 
 }  // namespace
 
-Inode* make_eventfd(uint64_t initval, bool semaphore) { return mm::make<EventFd>(initval, semaphore); }
+Inode* make_eventfd(uint64_t initval, bool semaphore) {
+    return mm::make<EventFd>(initval, semaphore);
+}
 
 }  // namespace kiln::fs

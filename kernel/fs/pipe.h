@@ -13,7 +13,7 @@
 
 namespace kiln::fs {
 
-inline constexpr size_t kPipeBuf = 4096;           // PIPE_BUF: writes up to it are atomic
+inline constexpr size_t kPipeBuf = 4096;            // PIPE_BUF: writes up to it are atomic
 inline constexpr size_t kPipeCapacity = 64 * 1024;  // Linux's default pipe size
 
 // A fixed-size byte ring.
@@ -35,7 +35,7 @@ private:
 };
 
 struct PipeEnds {
-    Inode* read_end;   // one reference each
+    Inode* read_end;  // one reference each
     Inode* write_end;
 };
 

@@ -59,6 +59,11 @@ Result<fs::Inode*> lookup_at(int dirfd, uint64_t upath, bool follow, bool empty_
                                 follow ? unsigned{fs::kFollowLast} : 0u);
 }
 
+bool signal_interrupts_wait() {
+    const sched::Process& p = sched::current();
+    return (p.posix.signal_pending & ~p.signal_mask) != 0;
+}
+
 Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what) {
     // The object's watchers wake the queue; with one thread the halt ends
     // on any interrupt anyway, but this is where a blocked thread hooks in.
@@ -79,12 +84,14 @@ Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns,
     req.deadline_ns = deadline_ns;
     req.wakeable = in->wakes_asynchronously();
     req.what = what;
+    req.interrupted = signal_interrupts_wait;
     auto st = sched::wait(req, [&] {
         timerfd_deliver_notifications();
         return (in->poll_events() & want) != 0;
     });
     if (watchers != nullptr) watchers->remove(&waker.watch);
     if (st == sched::WaitStatus::kDeadlock) return Error(Errno::kEDEADLK);
+    if (st == sched::WaitStatus::kInterrupted) return Error(Errno::kEINTR);
     return st == sched::WaitStatus::kReady;
 }
 

@@ -58,6 +58,9 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
 // Blocks until the inode's readiness has one of `want` (fs/poll.h bits):
 // true, or false when the monotonic deadline passed first (~0: none);
 // EDEADLK when nothing can ever provide it (sched/wait.h).
+// For sched::WaitRequest::interrupted: an unblocked signal is pending, so
+// a blocking call ends with EINTR.
+bool signal_interrupts_wait();
 Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what);
 // The same to and from application memory, in chunks.
 Result<size_t> file_read_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* pos);

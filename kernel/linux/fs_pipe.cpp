@@ -6,6 +6,7 @@
 
 #include "fs/eventfd.h"
 #include "fs/pipe.h"
+#include "kiln/format.h"
 #include "linux/clocks.h"
 #include "linux/fs_common.h"
 #include "linux/timerfd.h"
@@ -16,7 +17,9 @@ namespace {
 
 using fs::File;
 
-int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
+int fd_arg(uint64_t v) {
+    return static_cast<int>(static_cast<int32_t>(v));
+}
 
 // Installs a fresh inode (its one reference moves to the File) as a new
 // descriptor with flags (O_ACCMODE | O_NONBLOCK) and close-on-exec.
@@ -32,16 +35,19 @@ Result<int> install_inode(fs::Inode* in, uint32_t flags, bool cloexec, const cha
 }
 
 int64_t do_pipe2(uint64_t ufds, uint32_t flags) {
-    if (flags & ~static_cast<uint32_t>(O_NONBLOCK | O_CLOEXEC | O_DIRECT)) return errno_result(Errno::kEINVAL);
+    if (flags & ~static_cast<uint32_t>(O_NONBLOCK | O_CLOEXEC | O_DIRECT))
+        return errno_result(Errno::kEINVAL);
     fs::PipeEnds ends = TRY_SYS(fs::make_pipe());
     const uint32_t nb = flags & O_NONBLOCK;
     const bool cloexec = flags & O_CLOEXEC;
-    auto rfd = install_inode(ends.read_end, O_RDONLY | nb, cloexec, "pipe:");
+    char name[32];  // what /proc/self/fd shows, as on Linux
+    format(name, sizeof name, "pipe:[%lu]", static_cast<unsigned long>(ends.read_end->meta.ino));
+    auto rfd = install_inode(ends.read_end, O_RDONLY | nb, cloexec, name);
     if (!rfd.ok()) {
         ends.write_end->release();
         return errno_result(rfd.error());
     }
-    auto wfd = install_inode(ends.write_end, O_WRONLY | nb, cloexec, "pipe:");
+    auto wfd = install_inode(ends.write_end, O_WRONLY | nb, cloexec, name);
     if (!wfd.ok()) {
         (void)fs::fd_table().close(*rfd);
         return errno_result(wfd.error());
@@ -55,20 +61,30 @@ int64_t do_pipe2(uint64_t ufds, uint32_t flags) {
     return 0;
 }
 
-int64_t sys_pipe(const SyscallArgs& a) { return do_pipe2(a.arg[0], 0); }
-int64_t sys_pipe2(const SyscallArgs& a) { return do_pipe2(a.arg[0], static_cast<uint32_t>(a.arg[1])); }
+int64_t sys_pipe(const SyscallArgs& a) {
+    return do_pipe2(a.arg[0], 0);
+}
+int64_t sys_pipe2(const SyscallArgs& a) {
+    return do_pipe2(a.arg[0], static_cast<uint32_t>(a.arg[1]));
+}
 
 constexpr uint32_t kEfdSemaphore = 1;
 
 int64_t do_eventfd(uint64_t initval, uint32_t flags) {
-    if (flags & ~static_cast<uint32_t>(kEfdSemaphore | O_NONBLOCK | O_CLOEXEC)) return errno_result(Errno::kEINVAL);
+    if (flags & ~static_cast<uint32_t>(kEfdSemaphore | O_NONBLOCK | O_CLOEXEC))
+        return errno_result(Errno::kEINVAL);
     fs::Inode* in = fs::make_eventfd(static_cast<uint32_t>(initval), flags & kEfdSemaphore);
     if (in == nullptr) return errno_result(Errno::kENOMEM);
-    return to_syscall_result(install_inode(in, O_RDWR | (flags & O_NONBLOCK), flags & O_CLOEXEC, "anon_inode:[eventfd]"));
+    return to_syscall_result(install_inode(in, O_RDWR | (flags & O_NONBLOCK), flags & O_CLOEXEC,
+                                           "anon_inode:[eventfd]"));
 }
 
-int64_t sys_eventfd(const SyscallArgs& a) { return do_eventfd(a.arg[0], 0); }
-int64_t sys_eventfd2(const SyscallArgs& a) { return do_eventfd(a.arg[0], static_cast<uint32_t>(a.arg[1])); }
+int64_t sys_eventfd(const SyscallArgs& a) {
+    return do_eventfd(a.arg[0], 0);
+}
+int64_t sys_eventfd2(const SyscallArgs& a) {
+    return do_eventfd(a.arg[0], static_cast<uint32_t>(a.arg[1]));
+}
 
 constexpr uint32_t kTfdTimerAbstime = 1;
 constexpr uint32_t kTfdTimerCancelOnSet = 2;
@@ -81,7 +97,8 @@ int64_t sys_timerfd_create(const SyscallArgs& a) {
         return errno_result(Errno::kEINVAL);
     fs::Inode* in = make_timerfd(clock);
     if (in == nullptr) return errno_result(Errno::kENOMEM);
-    return to_syscall_result(install_inode(in, O_RDWR | (flags & O_NONBLOCK), flags & O_CLOEXEC, "anon_inode:[timerfd]"));
+    return to_syscall_result(install_inode(in, O_RDWR | (flags & O_NONBLOCK), flags & O_CLOEXEC,
+                                           "anon_inode:[timerfd]"));
 }
 
 int64_t sys_timerfd_settime(const SyscallArgs& a) {

@@ -4,9 +4,10 @@
 // (fs/epoll.h). Waiting is sched::wait (one thread: halt until an interrupt,
 // EDEADLK when nothing could ever become ready).
 //
+// Waits end with EINTR when an unblocked signal is pending
+// (signal_interrupts_wait).
 // FIXME(signals): the signal masks of ppoll, pselect6 and epoll_pwait are
-// checked but not installed for the wait, and waits are not interrupted
-// (EINTR) yet: nothing can deliver a signal during a wait until #4.
+// checked but not installed for the wait.
 // FIXME(threads): poll and select re-scan their descriptors on each wake;
 // with threads they register a watcher on each object as epoll does.
 #include <linux/fcntl.h>
@@ -25,7 +26,9 @@ namespace {
 
 using fs::File;
 
-int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
+int fd_arg(uint64_t v) {
+    return static_cast<int>(static_cast<int32_t>(v));
+}
 
 constexpr uint64_t kSigsetSize = 8;
 
@@ -69,7 +72,8 @@ uint32_t revents_of(int fd, uint32_t events) {
 size_t scan_poll(PollFd* fds, size_t n) {
     size_t ready = 0;
     for (size_t i = 0; i < n; i++) {
-        fds[i].revents = static_cast<int16_t>(revents_of(fds[i].fd, static_cast<uint16_t>(fds[i].events)));
+        fds[i].revents =
+            static_cast<int16_t>(revents_of(fds[i].fd, static_cast<uint16_t>(fds[i].events)));
         if (fds[i].revents != 0) ready++;
     }
     return ready;
@@ -91,12 +95,14 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
             for (size_t i = 0; i < nfds; i++) visit(fds[i].fd);
         });
         req.what = "poll with no timeout";
+        req.interrupted = signal_interrupts_wait;
         auto st = sched::wait(req, [&] {
             timerfd_deliver_notifications();
             ready = scan_poll(fds, nfds);
             return ready > 0;
         });
         if (st == sched::WaitStatus::kDeadlock) return errno_result(Errno::kEDEADLK);
+        if (st == sched::WaitStatus::kInterrupted) return errno_result(Errno::kEINTR);
     }
     if (nfds > 0) TRY_SYS(copy_to_user(ufds, fds, nfds * sizeof(PollFd)));
     return static_cast<int64_t>(ready);
@@ -104,9 +110,10 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
 
 int64_t sys_poll(const SyscallArgs& a) {
     const int timeout_ms = static_cast<int>(static_cast<int32_t>(a.arg[2]));
-    uint64_t deadline = timeout_ms < 0    ? sched::kWaitForever
-                        : timeout_ms == 0 ? 0
-                                          : deadline_after(static_cast<uint64_t>(timeout_ms) * 1'000'000);
+    uint64_t deadline = timeout_ms < 0 ? sched::kWaitForever
+                        : timeout_ms == 0
+                            ? 0
+                            : deadline_after(static_cast<uint64_t>(timeout_ms) * 1'000'000);
     return do_poll(a.arg[0], a.arg[1], deadline);
 }
 
@@ -145,7 +152,9 @@ constexpr uint32_t kSelectWants[3] = {
     fs::kPollPri,
 };
 
-bool bit(const uint64_t* set, int fd) { return set[fd / 64] >> (fd % 64) & 1; }
+bool bit(const uint64_t* set, int fd) {
+    return set[fd / 64] >> (fd % 64) & 1;
+}
 
 // Fills out[] from in[]; the number of bits set in all three.
 Result<int> scan_select(FdSets* s, int nfds) {
@@ -186,6 +195,7 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
             }
         });
         req.what = "select with no timeout";
+        req.interrupted = signal_interrupts_wait;
         Errno failed = Errno::kEINVAL;
         bool fail = false;
         auto st = sched::wait(req, [&] {
@@ -201,6 +211,7 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
         });
         if (fail) return errno_result(failed);
         if (st == sched::WaitStatus::kDeadlock) return errno_result(Errno::kEDEADLK);
+        if (st == sched::WaitStatus::kInterrupted) return errno_result(Errno::kEINTR);
     }
     for (int k = 0; k < 3; k++) {
         if (usets[k] != 0 && bytes > 0) TRY_SYS(copy_to_user(usets[k], s->out[k], bytes));
@@ -304,7 +315,8 @@ int64_t do_epoll_wait(int epfd, uint64_t uevents, int maxevents, uint64_t deadli
             return static_cast<int64_t>(n);
         }
         if (deadline == 0) return 0;
-        bool ready = TRY_SYS(wait_for_events(ep, fs::kPollIn, deadline, "epoll_wait with no timeout"));
+        bool ready =
+            TRY_SYS(wait_for_events(ep, fs::kPollIn, deadline, "epoll_wait with no timeout"));
         if (!ready) return 0;
     }
 }

@@ -23,7 +23,7 @@ struct TimerLink {
 };
 
 TimerFd* g_deferred = nullptr;  // expired, watchers not told yet; irqs masked
-const char g_tag = 0;            // TimerFd's kind_tag
+const char g_tag = 0;           // TimerFd's kind_tag
 
 class TimerFd final : public fs::TreeInode {
 public:
@@ -53,7 +53,9 @@ public:
         __builtin_memcpy(buf, &t, 8);
         return size_t{8};
     }
-    Result<size_t> write_at(uint64_t, const void*, size_t) override { return Error(Errno::kEINVAL); }
+    Result<size_t> write_at(uint64_t, const void*, size_t) override {
+        return Error(Errno::kEINVAL);
+    }
 
     KernelItimerspec get() const {
         arch::IrqGuard g;
@@ -140,7 +142,9 @@ TimerFd* as_timerfd(fs::Inode* in) {
 
 }  // namespace
 
-fs::Inode* make_timerfd(int clock) { return mm::make<TimerFd>(clock); }
+fs::Inode* make_timerfd(int clock) {
+    return mm::make<TimerFd>(clock);
+}
 
 Result<KernelItimerspec> timerfd_settime(fs::Inode* in, bool absolute, const KernelItimerspec& v) {
     TimerFd* t = as_timerfd(in);

@@ -15,6 +15,8 @@ WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
     WaitStatus status;
     if (ready(ctx)) {
         status = WaitStatus::kReady;
+    } else if (req.interrupted != nullptr && req.interrupted()) {
+        status = WaitStatus::kInterrupted;
     } else if (req.deadline_ns == kWaitForever && !req.wakeable) {
         klog::error(
             "kiln: %s would block for ever: the process has one thread and no timer can make "
@@ -27,6 +29,10 @@ WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
         for (;;) {
             if (ready(ctx)) {
                 status = WaitStatus::kReady;
+                break;
+            }
+            if (req.interrupted != nullptr && req.interrupted()) {
+                status = WaitStatus::kInterrupted;
                 break;
             }
             if (req.deadline_ns != kWaitForever && arch::monotonic_ns() >= req.deadline_ns) {

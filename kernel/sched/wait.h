@@ -38,9 +38,10 @@ private:
 };
 
 enum class WaitStatus {
-    kReady,     // the condition holds
-    kTimedOut,  // the deadline passed first
-    kDeadlock,  // no deadline and nothing can make the condition hold
+    kReady,        // the condition holds
+    kTimedOut,     // the deadline passed first
+    kDeadlock,     // no deadline and nothing can make the condition hold
+    kInterrupted,  // interrupted() said so (a signal to handle: EINTR)
 };
 
 inline constexpr uint64_t kWaitForever = ~uint64_t{0};
@@ -53,6 +54,12 @@ struct WaitRequest {
     // (an armed timer now; other threads later).
     bool wakeable = false;
     const char* what = "wait";  // for the deadlock report
+    // Checked before halting and after every wake-up; true ends the wait
+    // (the syscall layer passes "an unblocked signal is pending").
+    // FIXME(signals): once host signals reach the guest, a wait with no
+    // deadline can be ended by one and is no deadlock; count that in
+    // `wakeable`.
+    bool (*interrupted)() = nullptr;
 };
 
 // Blocks until ready(ctx) is true, the deadline passes or a deadlock is

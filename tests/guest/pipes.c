@@ -41,6 +41,15 @@ static int pipes(void) {
     struct stat st;
     CHECK(fstat(p[0], &st) == 0 && S_ISFIFO(st.st_mode), "fstat of a pipe is S_IFIFO");
     CHECK(lseek(p[0], 0, SEEK_CUR) == -1 && errno == ESPIPE, "lseek on a pipe: ESPIPE");
+    struct stat st2;
+    CHECK(fstat(p[1], &st2) == 0 && st2.st_ino == st.st_ino, "both ends are one inode");
+    char path[64], link[64], expect[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    ssize_t ln = readlink(path, link, sizeof link - 1);
+    CHECK(ln > 0, "readlink /proc/self/fd of a pipe");
+    link[ln] = 0;
+    snprintf(expect, sizeof expect, "pipe:[%lu]", (unsigned long)st.st_ino);
+    CHECK(strcmp(link, expect) == 0, "/proc/self/fd names the pipe");
     CHECK(write(p[1], "hello", 5) == 5, "write 5");
     int avail = -1;
     CHECK(ioctl(p[0], FIONREAD, &avail) == 0 && avail == 5, "FIONREAD counts 5");
@@ -63,14 +72,16 @@ static int pipes(void) {
     CHECK(read(p[0], buf, sizeof buf) == -1 && errno == EAGAIN, "empty non-blocking read: EAGAIN");
     /* end of file only once every writer is closed */
     CHECK(close(p[1]) == 0, "close a writer");
-    CHECK(read(p[0], buf, sizeof buf) == -1 && errno == EAGAIN, "another writer open: still EAGAIN");
+    CHECK(read(p[0], buf, sizeof buf) == -1 && errno == EAGAIN,
+          "another writer open: still EAGAIN");
     CHECK(close(w2) == 0, "close the last writer");
     CHECK(read(p[0], buf, sizeof buf) == 0, "no writers: end of file");
     close(p[0]);
 
     /* pipe2 flags, a full pipe, PIPE_BUF atomicity, partial writes */
     CHECK(pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2");
-    CHECK((fcntl(p[0], F_GETFD) & FD_CLOEXEC) && (fcntl(p[1], F_GETFL) & O_NONBLOCK), "pipe2 flags");
+    CHECK((fcntl(p[0], F_GETFD) & FD_CLOEXEC) && (fcntl(p[1], F_GETFL) & O_NONBLOCK),
+          "pipe2 flags");
     CHECK(fcntl(p[1], F_GETFL) & O_WRONLY, "write end is O_WRONLY");
     memset(big, 'z', sizeof big);
     ssize_t n = write(p[1], big, sizeof big);
@@ -83,7 +94,8 @@ static int pipes(void) {
     CHECK(part >= 2 * PIPE_BUF && part < 3 * PIPE_BUF, "a large write is partial");
     long total = 0;
     while ((n = read(p[0], big, sizeof big)) > 0) total += n;
-    CHECK(n == -1 && errno == EAGAIN && total == 65536 - 100 - 2 * PIPE_BUF + part, "drained everything written");
+    CHECK(n == -1 && errno == EAGAIN && total == 65536 - 100 - 2 * PIPE_BUF + part,
+          "drained everything written");
     /* EPIPE once every reader is gone (SIGPIPE ignored) */
     signal(SIGPIPE, SIG_IGN);
     close(p[0]);
@@ -95,7 +107,8 @@ static int pipes(void) {
     long long t0 = now_ns();
     for (int i = 0; i < 10000; i++) {
         int v = i, r = -1;
-        if (write(p[1], &v, sizeof v) != sizeof v || read(p[0], &r, sizeof r) != sizeof r || r != i) {
+        if (write(p[1], &v, sizeof v) != sizeof v || read(p[0], &r, sizeof r) != sizeof r ||
+            r != i) {
             printf("FAIL: round trip %d\n", i);
             return 1;
         }
@@ -168,8 +181,10 @@ static int timerfds(void) {
     printf("timerfd: blocking read waited %lld us\n", (now_ns() - t0) / 1000);
     /* disarm */
     struct itimerspec zero = {{0, 0}, {0, 0}}, old;
-    CHECK(timerfd_settime(t, 0, &zero, &old) == 0 && old.it_interval.tv_nsec == 10 * 1000 * 1000, "disarm returns old");
-    CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0, "disarmed gettime");
+    CHECK(timerfd_settime(t, 0, &zero, &old) == 0 && old.it_interval.tv_nsec == 10 * 1000 * 1000,
+          "disarm returns old");
+    CHECK(timerfd_gettime(t, &cur) == 0 && cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0,
+          "disarmed gettime");
     /* absolute one-shot on CLOCK_REALTIME */
     int r = timerfd_create(CLOCK_REALTIME, 0);
     CHECK(r >= 0, "realtime timerfd");
@@ -182,7 +197,8 @@ static int timerfds(void) {
     CHECK(read(r, &n, 8) == 8 && n == 1, "one absolute expiration");
     struct timespec after;
     clock_gettime(CLOCK_REALTIME, &after);
-    CHECK(after.tv_sec > wall.tv_sec || (after.tv_sec == wall.tv_sec && after.tv_nsec >= wall.tv_nsec - 1000000),
+    CHECK(after.tv_sec > wall.tv_sec ||
+              (after.tv_sec == wall.tv_sec && after.tv_nsec >= wall.tv_nsec - 1000000),
           "not before its time");
     CHECK(timerfd_create(12345, 0) == -1 && errno == EINVAL, "bad clock: EINVAL");
     close(r);

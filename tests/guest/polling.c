@@ -44,8 +44,11 @@ static int test_poll(void) {
     CHECK(pipe(p) == 0, "pipe");
     int file = open("/tmp/polling.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
     CHECK(file >= 0, "open a regular file");
-    struct pollfd f[5] = {
-        {p[0], POLLIN, 0}, {p[1], POLLOUT, 0}, {file, POLLIN | POLLOUT, 0}, {1, POLLOUT, 0}, {999, POLLIN, 0}};
+    struct pollfd f[5] = {{p[0], POLLIN, 0},
+                          {p[1], POLLOUT, 0},
+                          {file, POLLIN | POLLOUT, 0},
+                          {1, POLLOUT, 0},
+                          {999, POLLIN, 0}};
     CHECK(poll(f, 5, 0) == 4, "four ready (the pipe is empty), one invalid");
     CHECK(f[0].revents == 0, "empty pipe not readable");
     CHECK(f[1].revents == POLLOUT, "pipe writable");
@@ -64,7 +67,8 @@ static int test_poll(void) {
     CHECK(poll(f, 1, -1) == 1 && f[0].revents == POLLIN, "readable after a write");
     /* POLLHUP with no writers (still POLLIN while data is left) */
     close(p[1]);
-    CHECK(poll(f, 1, 0) == 1 && f[0].revents == (POLLIN | POLLHUP), "POLLIN|POLLHUP with data, no writer");
+    CHECK(poll(f, 1, 0) == 1 && f[0].revents == (POLLIN | POLLHUP),
+          "POLLIN|POLLHUP with data, no writer");
     char c;
     CHECK(read(p[0], &c, 1) == 1, "drain");
     CHECK(poll(f, 1, -1) == 1 && f[0].revents == POLLHUP, "POLLHUP alone once drained");
@@ -137,7 +141,8 @@ static int test_select(void) {
     FD_ZERO(&r);
     FD_SET(closed, &r);
     tv.tv_usec = 0;
-    CHECK(select(closed + 1, &r, NULL, NULL, &tv) == -1 && errno == EBADF, "select on a closed fd: EBADF");
+    CHECK(select(closed + 1, &r, NULL, NULL, &tv) == -1 && errno == EBADF,
+          "select on a closed fd: EBADF");
     /* pselect */
     CHECK(write(p[1], "y", 1) == 1, "write");
     FD_ZERO(&r);
@@ -164,11 +169,15 @@ static int test_epoll(void) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ULL};
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "ADD");
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == -1 && errno == EEXIST, "ADD twice: EEXIST");
-    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev) == -1 && errno == ENOENT, "MOD of a stranger: ENOENT");
-    CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL) == -1 && errno == ENOENT, "DEL of a stranger: ENOENT");
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, 777, &ev) == -1 && errno == EBADF, "ADD of a closed fd: EBADF");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev) == -1 && errno == ENOENT,
+          "MOD of a stranger: ENOENT");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL) == -1 && errno == ENOENT,
+          "DEL of a stranger: ENOENT");
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, 777, &ev) == -1 && errno == EBADF,
+          "ADD of a closed fd: EBADF");
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, ep, &ev) == -1 && errno == EINVAL, "ADD itself: EINVAL");
-    CHECK(epoll_ctl(p[0], EPOLL_CTL_ADD, p[1], &ev) == -1 && errno == EINVAL, "not an epoll fd: EINVAL");
+    CHECK(epoll_ctl(p[0], EPOLL_CTL_ADD, p[1], &ev) == -1 && errno == EINVAL,
+          "not an epoll fd: EINVAL");
     int file = open("/tmp/polling.txt", O_RDWR | O_CREAT, 0644);
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, file, &ev) == -1 && errno == EPERM, "regular file: EPERM");
     close(file);
@@ -182,7 +191,8 @@ static int test_epoll(void) {
 
     /* level-triggered: reported on every call while data is there */
     CHECK(write(p[1], "ab", 2) == 2, "write");
-    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLIN && out[0].data.u64 == 0x1122334455667788ULL,
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLIN &&
+              out[0].data.u64 == 0x1122334455667788ULL,
           "LT ready, data echoed");
     CHECK(epoll_wait(ep, out, 8, 0) == 1, "LT reported again");
     char buf[8];
@@ -217,9 +227,11 @@ static int test_epoll(void) {
     CHECK(pipe(q) == 0, "pipe");
     struct epoll_event wev = {.events = EPOLLOUT, .data.u32 = 9};
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, q[1], &wev) == 0, "ADD writer");
-    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLOUT && out[0].data.u32 == 9, "writer EPOLLOUT");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && out[0].events == EPOLLOUT && out[0].data.u32 == 9,
+          "writer EPOLLOUT");
     close(q[0]);
-    CHECK(epoll_wait(ep, out, 8, 0) == 1 && (out[0].events & EPOLLERR), "writer EPOLLERR, no reader");
+    CHECK(epoll_wait(ep, out, 8, 0) == 1 && (out[0].events & EPOLLERR),
+          "writer EPOLLERR, no reader");
     CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, q[1], NULL) == 0, "DEL");
     close(q[1]);
 
@@ -248,7 +260,8 @@ static int test_epoll(void) {
     CHECK(epoll_ctl(inner, EPOLL_CTL_ADD, ep, &iev) == -1 && errno == ELOOP, "a cycle: ELOOP");
     CHECK(arm(t, 15) == 0, "arm");
     t0 = now_us();
-    CHECK(epoll_wait(ep, out, 8, -1) == 1 && out[0].data.u32 == 43, "outer epoll woken through inner");
+    CHECK(epoll_wait(ep, out, 8, -1) == 1 && out[0].data.u32 == 43,
+          "outer epoll woken through inner");
     printf("epoll: timerfd of 15 ms woke nested epoll_wait(-1) after %lld us\n", now_us() - t0);
     struct pollfd pf = {inner, POLLIN, 0};
     CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN, "inner epoll fd is pollable");

@@ -4,7 +4,6 @@
 // ctl errors, nesting and items dropped when their file is closed.
 #define KILN_HOSTED_NEW 1  // <new> comes with gtest
 #include <gtest/gtest.h>
-
 #include <string.h>
 
 #include <vector>
@@ -28,7 +27,9 @@ protected:
     void SetUp() override { kiln_test::use_malloc_heap(); }
 };
 
-Errno err_of(const Result<size_t>& r) { return r.ok() ? Errno(0) : r.error(); }
+Errno err_of(const Result<size_t>& r) {
+    return r.ok() ? Errno(0) : r.error();
+}
 
 TEST_F(PollTest, ByteRingWrapsAround) {
     uint8_t storage[8];
@@ -126,10 +127,13 @@ struct PipeFiles {
 
 PipeFiles pipe_files() {
     auto ends = make_pipe();
-    return {File::make(ends->read_end, kORdonly, nullptr), File::make(ends->write_end, kOWronly, nullptr)};
+    return {File::make(ends->read_end, kORdonly, nullptr),
+            File::make(ends->write_end, kOWronly, nullptr)};
 }
 
-size_t wait_now(Epoll* ep, EpollEvent* out) { return ep->collect(out, 8); }
+size_t wait_now(Epoll* ep, EpollEvent* out) {
+    return ep->collect(out, 8);
+}
 
 TEST_F(PollTest, EpollLevelEdgeAndOneshot) {
     auto* ep = mm::make<Epoll>();
