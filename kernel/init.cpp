@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "fs/vfs.h"
 #include "klog.h"
+#include "linux/host_signals.h"
 #include "loader/loader.h"
 #include "sched/process.h"
 
@@ -31,6 +32,7 @@ void run_image_program(const BootInfo& boot) {
         klog::error("kiln: cannot run %s: %s", sched::current().exe_path, errno_name(entry.error()));
         sched::exit_process(status);
     }
+    sys::init_host_signals(boot);
     arch::init_user_mode();
     arch::enter_user(entry->rip, entry->rsp);
 }

@@ -83,7 +83,8 @@ void set_entry_state(const Vm& vm, const KernelImage& image) {
         sregs.efer = kEferSce | kEferLme | kEferLma | kEferNxe;
         regs.rip = image.entry;
         regs.rsi = abi::kStartInfoGpa;
-        regs.rdi = abi::kBootFlagConsolePort | (vm.pvm ? abi::kBootFlagPvm : 0);
+        regs.rdi = abi::kBootFlagConsolePort | abi::kBootFlagHostSignals |
+                   (vm.pvm ? abi::kBootFlagPvm : 0);
         regs.rsp = 0;
     } else {
         // PVH (xen/include/public/arch-x86/hvm/start_info.h): 32-bit protected

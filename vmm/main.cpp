@@ -7,6 +7,7 @@
 #include "console_port.h"
 #include "cpu_state.h"
 #include "guest_memory.h"
+#include "host_signals.h"
 #include "ioapic.h"
 #include "kernel_image.h"
 #include "kvm_vm.h"
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     // and the output is dropped instead.
     signal(SIGPIPE, SIG_IGN);
 
+    catch_host_signals(vm.run);
     install_seccomp();
     if (opt.debug_seccomp_violation) seccomp_violation();
 

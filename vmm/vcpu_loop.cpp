@@ -2,6 +2,7 @@
 
 #include "abi/boot.h"
 #include "cpu_state.h"
+#include "host_signals.h"
 #include "log.h"
 
 #include <errno.h>
@@ -29,6 +30,11 @@ int handle_io(Machine& m, const struct kvm_run* run) {
         uint32_t v = 0;
         memcpy(&v, data, size <= 4 ? size : 4);
         return static_cast<int>(v & 0xff);
+    }
+    if (port == abi::kPortHostSignals && !out && size == 4 && run->io.count == 1) {
+        uint32_t pending = take_host_signals();
+        memcpy(data, &pending, 4);
+        return kRunning;
     }
     if (port == abi::kPortConsole && out && size == 4 && run->io.count == 1) {
         uint32_t gpa = 0;
@@ -94,6 +100,11 @@ int run_vcpu(Machine& m) {
     for (;;) {
         int rc = ioctl(m.vm.vcpu_fd, KVM_RUN, 0);
         ++m.counters.exits;
+        if (int sig = forward_host_signals(m.vm.vm_fd); sig != 0) {
+            // The guest never took host signals: end as the process would.
+            m.uart.flush();
+            return 128 + sig;
+        }
         if (rc != 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 ++m.counters.other;

@@ -50,7 +50,8 @@ struct ProcessState {
 
     // Signals sent to the process while blocked (bit n-1 for signal n).
     uint64_t signal_pending = 0;
-    uint64_t signal_pending_tkill = 0;  // of those, sent by tkill/tgkill (si_code SI_TKILL)
+    uint64_t signal_pending_tkill = 0;   // of those, sent by tkill/tgkill (si_code SI_TKILL)
+    uint64_t signal_pending_kernel = 0;  // of those, sent by the kernel (SI_KERNEL: timers)
     // rt_sigsuspend's temporary mask is in force; the mask to go back to
     // once a handler's frame has recorded it (Linux TIF_RESTORE_SIGMASK).
     bool restore_mask = false;

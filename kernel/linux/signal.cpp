@@ -6,6 +6,7 @@
 // default action (abort() -> SIGABRT -> status 134) or the handler.
 #include <linux/signal.h>
 
+#include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "klog.h"
 #include "arch/x86_64/traps.h"
@@ -17,6 +18,7 @@
 #include "linux/timespec.h"
 #include "linux/user.h"
 #include "sched/process.h"
+#include "sched/timer.h"
 
 namespace kiln::sys {
 namespace {
@@ -31,21 +33,9 @@ static_assert(SIGKILL == kSigKill && SIGSTOP == kSigStop && SIGABRT == kSigAbrt 
 using sched::Process;
 using sched::SignalAction;
 
-// Sends sig (valid, non-zero) to the process itself. It is acted on when
-// the process next returns to user mode (signal_delivery.cpp), at the end
-// of this very syscall unless blocked; an ignored signal is discarded now.
+// Sends sig (valid, non-zero) to the process itself: see post_signal.
 void send_to_self(int sig, bool tkill) {
-    Process& p = sched::current();
-    if (!(p.signal_mask & sigbit(sig)) &&
-        signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
-        return;
-    }
-    p.posix.signal_pending |= sigbit(sig);
-    if (tkill) {
-        p.posix.signal_pending_tkill |= sigbit(sig);
-    } else {
-        p.posix.signal_pending_tkill &= ~sigbit(sig);
-    }
+    post_signal(sig, tkill ? kSiTkill : kSiUser);
 }
 
 // ---- dispositions and masks ----
@@ -123,41 +113,54 @@ int64_t sys_sigaltstack(const SyscallArgs& a) {
 
 // ---- waiting for a signal ----
 
-// Nothing else runs in the VM that could send a signal, so waiting for one
-// would hang for ever; end the process with a clear report instead.
-[[noreturn]] void end_waiting_for_signal(const char* call) {
-    klog::error(
-        "kiln: %s waits for a signal, but this process has no other thread or process and "
-        "no timer that could send one; ending it as if killed",
-        call);
-    sched::die_of_signal(kSigKill, "deadlock: waited for a signal nothing can send");
+// Whether anything could still send the process a signal while it waits:
+// with one thread and no other process, only an armed ITIMER_REAL.
+bool signal_can_arrive() {
+    return sched::current().posix.itimers[kItimerReal].deadline_ns != 0;
 }
 
+// Waits until a signal outside `mask` is pending and not ignored. Nothing
+// else runs in the VM that could send one when no timer is armed, so such
+// a wait would hang for ever: the process ends with a clear report instead.
+void wait_for_signal(uint64_t mask, const char* call) {
+    Process& p = sched::current();
+    arch::IrqGuard masked;
+    for (;;) {
+        for (uint64_t ready = p.posix.signal_pending & ~mask; ready != 0;) {
+            const int sig = lowest_signal(ready);
+            ready &= ~sigbit(sig);
+            if (signal_fate(sig, p.signal_actions[sig - 1].handler) != SignalFate::kIgnore) return;
+            p.posix.signal_pending &= ~sigbit(sig);  // an ignored one does not end the wait
+        }
+        if (!signal_can_arrive()) {
+            klog::error(
+                "kiln: %s waits for a signal, but this process has no other thread or process "
+                "and no timer that could send one; ending it as if killed",
+                call);
+            sched::die_of_signal(kSigKill, "deadlock: waited for a signal nothing can send");
+        }
+        arch::wait_for_interrupt();
+    }
+}
+
+// The wait ends with EINTR, the temporary mask in force until the handler's
+// frame has recorded the old one (or the default action ends the process).
 int64_t sys_rt_sigsuspend(const SyscallArgs& a) {
     if (a.arg[1] != kSigsetSize) return errno_result(Errno::kEINVAL);
     auto mask = read_user<uint64_t>(a.arg[0]);
     if (!mask.ok()) return errno_result(mask.error());
     Process& p = sched::current();
-    // A pending signal the temporary mask lets through ends the wait: EINTR,
-    // with that mask in force until the handler's frame has recorded the
-    // old one (or the default action ends the process). An ignored one does
-    // not end the wait (nor does it in Linux).
     const uint64_t temp = mask.value() & ~kUnblockable;
-    for (uint64_t ready = p.posix.signal_pending & ~temp; ready != 0;) {
-        const int sig = lowest_signal(ready);
-        ready &= ~sigbit(sig);
-        if (signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) continue;
-        p.posix.saved_mask = p.signal_mask;
-        p.posix.restore_mask = true;
-        p.signal_mask = temp;
-        return errno_result(Errno::kEINTR);
-    }
-    // FIXME: an armed interval timer (#4) could end the wait.
-    end_waiting_for_signal("rt_sigsuspend");
+    wait_for_signal(temp, "rt_sigsuspend");
+    p.posix.saved_mask = p.signal_mask;
+    p.posix.restore_mask = true;
+    p.signal_mask = temp;
+    return errno_result(Errno::kEINTR);
 }
 
 int64_t sys_pause(const SyscallArgs&) {
-    end_waiting_for_signal("pause");
+    wait_for_signal(sched::current().signal_mask, "pause");
+    return errno_result(Errno::kEINTR);
 }
 
 // ---- sending ----
@@ -197,13 +200,43 @@ int64_t sys_tkill(const SyscallArgs& a) {
 
 // ---- interval timers ----
 
-void note_timer_armed(const IntervalTimer& t) {
+// ITIMER_REAL (and alarm) expiry: SIGALRM from the kernel (SI_KERNEL), the
+// timer rolled forward when periodic.
+sched::Timer real_timer;
+
+void real_timer_fired(sched::Timer*) {
+    IntervalTimer& t = sched::current().posix.itimers[kItimerReal];
+    post_signal(kSigAlrm, kSiKernel);
+    if (t.interval_ns == 0) {
+        t.deadline_ns = 0;
+        return;
+    }
+    const uint64_t now = arch::monotonic_ns();
+    t.deadline_ns += t.interval_ns;
+    if (t.deadline_ns <= now) t.deadline_ns += ((now - t.deadline_ns) / t.interval_ns + 1) * t.interval_ns;
+    sched::timer_start(&real_timer, t.deadline_ns, real_timer_fired);
+}
+
+void start_real_timer(const IntervalTimer& t) {
+    arch::IrqGuard masked;
+    if (t.deadline_ns != 0) {
+        sched::timer_start(&real_timer, t.deadline_ns, real_timer_fired);
+    } else {
+        sched::timer_cancel(&real_timer);
+    }
+}
+
+void note_timer_armed(int which, const IntervalTimer& t) {
     static bool reported = false;
+    if (which == kItimerReal) {
+        start_real_timer(t);
+        return;
+    }
     if (t.deadline_ns != 0 && !reported) {
         reported = true;
-        // FIXME: expiry sends SIGALRM/SIGVTALRM/SIGPROF once signals are
-        // delivered (#4); until then the timer is kept but never fires.
-        klog::warn("kiln: an interval timer was armed; its signal will not be sent yet");
+        // FIXME(#4): ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which
+        // kiln does not account yet: kept, but SIGVTALRM/SIGPROF never come.
+        klog::warn("kiln: a CPU-time interval timer was armed; its signal will not be sent yet");
     }
 }
 
@@ -250,7 +283,7 @@ int64_t sys_setitimer(const SyscallArgs& a) {
     IntervalTimer& t = sched::current().posix.itimers[which];
     const KernelItimerval old = timer_value(t, now);
     t = arm(v, now);
-    note_timer_armed(t);
+    note_timer_armed(which, t);
     if (a.arg[2]) return to_syscall_result(write_user(a.arg[2], old));
     return 0;
 }
@@ -272,7 +305,7 @@ int64_t sys_alarm(const SyscallArgs& a) {
     if (left.tv_usec >= 500000 || (secs == 0 && left.tv_usec != 0)) secs++;
     const uint32_t seconds = static_cast<uint32_t>(a.arg[0]);
     t = arm(KernelItimerval{{0, 0}, {seconds, 0}}, now);
-    note_timer_armed(t);
+    note_timer_armed(kItimerReal, t);
     return secs;
 }
 

@@ -159,6 +159,25 @@ Result<void> enter_handler(TrapFrame& f, int sig, const SignalAction& act, const
 }  // namespace
 
 void set_syscall_frame(TrapFrame* f) { current_frame = f; }
+
+void post_signal(int sig, int32_t code) {
+    Process& p = sched::current();
+    const uint64_t bit = sigbit(sig);
+    if (!(p.signal_mask & bit) &&
+        signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
+        return;
+    }
+    p.posix.signal_pending |= bit;
+    p.posix.signal_pending_tkill &= ~bit;
+    p.posix.signal_pending_kernel &= ~bit;
+    if (code == kSiTkill) p.posix.signal_pending_tkill |= bit;
+    if (code == kSiKernel) p.posix.signal_pending_kernel |= bit;
+}
+
+bool signal_ready() {
+    const Process& p = sched::current();
+    return (p.posix.signal_pending & ~p.signal_mask) != 0;
+}
 TrapFrame* syscall_frame() { return current_frame; }
 
 bool return_to_user(TrapFrame& f) {
@@ -169,8 +188,10 @@ bool return_to_user(TrapFrame& f) {
         const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
         if (sig == 0) break;
         const bool tkill = p.posix.signal_pending_tkill & sigbit(sig);
+        const bool kernel = p.posix.signal_pending_kernel & sigbit(sig);
         p.posix.signal_pending &= ~sigbit(sig);
         p.posix.signal_pending_tkill &= ~sigbit(sig);
+        p.posix.signal_pending_kernel &= ~sigbit(sig);
         const SignalAction act = p.signal_actions[sig - 1];
         switch (signal_fate(sig, act.handler)) {
             case SignalFate::kIgnore:
@@ -179,15 +200,18 @@ bool return_to_user(TrapFrame& f) {
                 continue;
             case SignalFate::kTerminate:
             case SignalFate::kCoreDump:
-                sched::die_of_signal(sig, "sent by the process itself");
+                sched::die_of_signal(sig, kernel ? "sent by its interval timer"
+                                                 : "sent by the process itself");
             case SignalFate::kHandler:
                 break;
         }
         SigInfo info = {};
         info.si_signo = sig;
-        info.si_code = tkill ? kSiTkill : kSiUser;
-        info.fields.kill.pid = p.pid;
-        info.fields.kill.uid = p.uid;
+        info.si_code = kernel ? kSiKernel : tkill ? kSiTkill : kSiUser;
+        if (!kernel) {
+            info.fields.kill.pid = p.pid;
+            info.fields.kill.uid = p.uid;
+        }
         if (!enter_handler(f, sig, act, info, {}).ok()) {
             sched::die_of_signal(kSigSegv, "the signal frame for a handler could not be written");
         }

@@ -21,6 +21,16 @@ namespace kiln::sys {
 void set_syscall_frame(arch::TrapFrame* f);
 arch::TrapFrame* syscall_frame();
 
+// Makes sig pending for the process with si_code `code` (SI_USER, SI_TKILL,
+// SI_KERNEL); it is acted on at the next return to user mode unless
+// blocked. A signal whose disposition ignores it is discarded at once
+// unless blocked (POSIX). Safe from interrupt context (one CPU).
+void post_signal(int sig, int32_t code);
+
+// True when a pending signal is not blocked: a blocking call in progress
+// ends (EINTR) so that the signal can be acted on.
+bool signal_ready();
+
 // Acts on every pending signal the mask lets through (may not return: a
 // default action ends the process). True when the frame must go back to
 // user mode whole (iretq / int $0x17): a handler was entered or

@@ -6,8 +6,10 @@
 // thousands of calls a second from nginx and redis) these must stay cheap.
 #include <linux/time.h>
 
+#include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "linux/clocks.h"
+#include "linux/signal_delivery.h"
 #include "linux/syscall.h"
 #include "linux/timespec.h"
 #include "linux/user.h"
@@ -69,25 +71,36 @@ int64_t sys_time(const SyscallArgs& a) {
     return now;
 }
 
-// Sleeps are never interrupted yet (no signal delivery), so the remaining
-// time is never written.
-// FIXME: with signals (#4), an interrupted sleep returns EINTR and writes
-// the remaining time for relative sleeps.
-int64_t sleep_on(int32_t clock, uint32_t flags, uint64_t req_addr) {
+// A signal that becomes pending and unblocked during the sleep (an
+// ITIMER_REAL expiring) ends it with EINTR, writing the time left for a
+// relative sleep to rem (never restarted, SA_RESTART or not, as in Linux).
+int64_t sleep_on(int32_t clock, uint32_t flags, uint64_t req_addr, uint64_t rem_addr) {
     auto req = read_user<KernelTimespec>(req_addr);
     if (!req.ok()) return errno_result(req.error());
     auto deadline = sleep_deadline(clock, flags, req.value(), sample(), owner());
     if (!deadline.ok()) return errno_result(deadline.error());
-    sched::sleep_until(deadline.value());
-    return 0;
+    sched::Timer t;
+    arch::IrqGuard masked;
+    sched::timer_start(&t, deadline.value(), [](sched::Timer*) {});
+    while (t.armed && !signal_ready()) arch::wait_for_interrupt();
+    if (!t.armed) return 0;
+    sched::timer_cancel(&t);
+    if (!(flags & kTimerAbstime) && rem_addr != 0) {
+        const uint64_t now = arch::monotonic_ns();
+        const uint64_t left = deadline.value() > now ? deadline.value() - now : 0;
+        if (auto r = write_user(rem_addr, ns_to_timespec(left)); !r.ok()) {
+            return errno_result(r.error());
+        }
+    }
+    return errno_result(Errno::kEINTR);
 }
 
 int64_t sys_nanosleep(const SyscallArgs& a) {
-    return sleep_on(kClockMonotonic, 0, a.arg[0]);
+    return sleep_on(kClockMonotonic, 0, a.arg[0], a.arg[1]);
 }
 
 int64_t sys_clock_nanosleep(const SyscallArgs& a) {
-    return sleep_on(clock_arg(a.arg[0]), static_cast<uint32_t>(a.arg[1]), a.arg[2]);
+    return sleep_on(clock_arg(a.arg[0]), static_cast<uint32_t>(a.arg[1]), a.arg[2], a.arg[3]);
 }
 
 int64_t sys_settimeofday(const SyscallArgs& a) {

@@ -42,6 +42,7 @@ inline constexpr uint32_t kKilnNoteEntry64 = 1;
 inline constexpr uint64_t kBootFlagPvm =
     1u << 0;  // the monitor saw kvm-pvm: switch to native mode now
 inline constexpr uint64_t kBootFlagConsolePort = 1u << 1;  // kPortConsole is there (see below)
+inline constexpr uint64_t kBootFlagHostSignals = 1u << 2;  // kPortHostSignals is there (see below)
 
 inline constexpr uint64_t kKernelVirtBase = 0xffffffff80000000ull;  // maps physical 0
 inline constexpr uint64_t kKernelPhysLoad = 0x100000;               // 1 MiB
@@ -133,6 +134,16 @@ struct ConsoleIo {
     int64_t result;   // out: bytes moved, or a negative Linux errno (-EFAULT, -EINVAL, -EIO)
 };
 static_assert(sizeof(ConsoleIo) == 24);
+
+// Host signals (kiln-vmm only; announced by kBootFlagHostSignals): SIGINT,
+// SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 and SIGUSR2 sent to kiln-vmm (Ctrl-C)
+// are the program's. The kernel opts in by reading kPortHostSignals once;
+// after that the monitor raises MSI vector kHostSignalVector whenever a
+// signal arrives, and a 32-bit IN from the port returns and clears the
+// pending set (bit n-1 for signal n). A guest that never opted in is ended
+// by the signal as a process would be (status 128 + n).
+inline constexpr uint16_t kPortHostSignals = 0x4b4;
+inline constexpr uint8_t kHostSignalVector = 0x48;
 
 // ---- exit statuses -----------------------------------------------------------
 inline constexpr int kStatusKernelPanic = 113;  // kernel fault or failed assertion (report printed)

@@ -70,9 +70,15 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
     int wstatus = 0;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    bool signalled = false;
     for (;;) {
         pid_t w = waitpid(pid, &wstatus, WNOHANG);
         if (w == pid) break;
+        if (opts.signal != 0 && !signalled &&
+            read_file(out_path).find(opts.signal_after) != std::string::npos) {
+            kill(pid, opts.signal);
+            signalled = true;
+        }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - start.tv_sec >= opts.timeout_s) {

@@ -21,6 +21,10 @@ struct RunOptions {
     std::vector<std::pair<std::string, std::string>> env;  // added to the environment
     bool as_nobody = false;  // drop root (uid/gid 65534) before exec, for permission tests
     int timeout_s = 60;
+    // Sends `signal` to the program once its stdout contains `signal_after`
+    // (for tests of Ctrl-C and friends); 0: never.
+    int signal = 0;
+    std::string signal_after;
     std::string stdin_path = "/dev/null";
 };
 

@@ -441,6 +441,19 @@ TEST_P(GuestProgram, SignalFrameThatCannotBeWrittenIsSigsegv) {
     EXPECT_TRUE(contains(r.err, "fault address 0x0000000000000008")) << describe(r);
 }
 
+TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
+    RunResult r = kiln_run({prog("signals"), "alarm"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "alarm: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalAlarmDefaultActionIs142) {
+    RunResult r = kiln_run({prog("signals"), "alarmdefault"});
+    EXPECT_EQ(r.status, 128 + 14) << describe(r);
+    EXPECT_EQ(r.out, "alarmdefault: waiting\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGALRM")) << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
 
 class GuestCxx : public GuestProgram {};

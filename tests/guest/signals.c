@@ -1,7 +1,7 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
-   badstack. */
+   badstack, alarm, alarmdefault. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -371,6 +373,72 @@ static void case_badstack(void) {
     exit(1);
 }
 
+/* ---- alarm: ITIMER_REAL sends SIGALRM (SI_KERNEL); pause, sigsuspend
+   and nanosleep end with EINTR; a periodic timer keeps firing ---- */
+
+static volatile int alarms, alarm_code;
+static void on_alarm(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)uc;
+    alarm_code = si->si_code;
+    alarms++;
+}
+
+static void arm_ms(long first_ms, long every_ms) {
+    struct itimerval it = {{every_ms / 1000, (every_ms % 1000) * 1000},
+                           {first_ms / 1000, (first_ms % 1000) * 1000}};
+    if (setitimer(ITIMER_REAL, &it, NULL) != 0) perror("setitimer");
+}
+
+static void case_alarm(void) {
+    install(SIGALRM, on_alarm, 0, 0);
+    arm_ms(20, 0);
+    int r = pause();
+    CHECK(r == -1);
+    CHECK(alarms == 1);
+    CHECK(alarm_code == SI_KERNEL);
+    struct itimerval left;
+    getitimer(ITIMER_REAL, &left);
+    CHECK(left.it_value.tv_sec == 0 && left.it_value.tv_usec == 0); /* one-shot: disarmed */
+
+    /* nanosleep is cut short and reports the time left. */
+    arm_ms(20, 0);
+    struct timespec req = {5, 0}, rem = {0, 0};
+    r = nanosleep(&req, &rem);
+    CHECK(r == -1);
+    CHECK(alarms == 2);
+    CHECK(rem.tv_sec == 4);
+
+    /* Periodic: three expiries, each ending one sigsuspend. */
+    sigset_t alrm, none;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    arm_ms(5, 5);
+    for (int i = 0; i < 3; i++) sigsuspend(&none);
+    arm_ms(0, 0);
+    CHECK(alarms == 5);
+    CHECK(blocked_now(SIGALRM));
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+
+    /* alarm(2) reports what was left on the previous one. */
+    CHECK(alarm(100) == 0);
+    unsigned prev = alarm(0);
+    CHECK(prev == 100 || prev == 99);
+}
+
+/* ---- alarmdefault: SIGALRM's default action ends the process (142) ---- */
+
+static void case_alarmdefault(void) {
+    printf("alarmdefault: waiting\n");
+    fflush(stdout);
+    arm_ms(10, 0);
+    pause();
+    printf("FAIL: survived SIGALRM\n");
+    exit(1);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -378,7 +446,8 @@ int main(int argc, char** argv) {
     } cases[] = {{"send", case_send},         {"mask", case_mask},   {"nodefer", case_nodefer},
                  {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
                  {"altstack", case_altstack},   {"regs", case_regs},
-                 {"skip", case_skip},           {"badstack", case_badstack}};
+                 {"skip", case_skip},           {"badstack", case_badstack},
+                 {"alarm", case_alarm},         {"alarmdefault", case_alarmdefault}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;

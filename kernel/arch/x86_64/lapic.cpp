@@ -104,6 +104,12 @@ void setup() {
 
 }  // namespace
 
+void lapic_enable() {
+    if (mode == Mode::kOff) setup();
+}
+
+void lapic_eoi() { write_reg(kRegEoi, 0); }
+
 void timer_arm(uint64_t deadline_ns, void (*handler)()) {
     if (mode == Mode::kOff) setup();
     on_fire = handler;

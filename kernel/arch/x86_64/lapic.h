@@ -17,6 +17,10 @@ inline constexpr uint8_t kSpuriousVector = 0xff;
 void timer_arm(uint64_t deadline_ns, void (*handler)());
 void timer_disarm();
 uint64_t timer_interrupts();  // handled since boot
+// Sets the local APIC up (if the timer has not) so it accepts MSIs.
+void lapic_enable();
+// End of interrupt, for handlers of other vectors than the timer's.
+void lapic_eoi();
 const char* timer_mode();
 
 }  // namespace kiln::arch

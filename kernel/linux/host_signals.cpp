@@ -1,0 +1,40 @@
+#include "linux/host_signals.h"
+
+#include "abi/boot.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/traps.h"
+#include "linux/sigset.h"
+#include "sched/process.h"
+
+namespace kiln::sys {
+namespace {
+
+uint32_t read_port() {
+    uint32_t v;
+    asm volatile("inl %1, %0" : "=a"(v) : "Nd"(abi::kPortHostSignals));
+    return v;
+}
+
+void post(uint32_t set) {
+    auto& p = sched::current();
+    for (int sig = 1; sig <= 32; sig++) {
+        if (set & (1u << (sig - 1))) p.posix.signal_pending |= sigbit(sig);
+    }
+}
+
+void on_host_signal(arch::TrapFrame&) {
+    arch::lapic_eoi();
+    post(read_port());
+}
+
+}  // namespace
+
+void init_host_signals(const BootInfo& boot) {
+    if (!(boot.flags & abi::kBootFlagHostSignals)) return;
+    arch::lapic_enable();
+    arch::set_irq_handler(abi::kHostSignalVector, on_host_signal);
+    post(read_port());  // the first read opts in; it may already carry signals
+}
+
+}  // namespace kiln::sys
