@@ -58,7 +58,24 @@ constexpr uint16_t kUserSs = 0x2b;
 constexpr uint64_t kFlagsIf = 0x200, kFlagsTf = 0x100, kFlagsDf = 0x400, kFlagsRf = 0x10000;
 
 TrapFrame* current_frame = nullptr;
+uint64_t current_nr = 0;  // the syscall number, for a restart
 bool full_return = false;
+constexpr uint64_t kSyscallVector = 0x100;  // user_entry.S marks syscall frames so
+
+// A syscall that a signal cut short: restarted or EINTR (signal_frame.h).
+void settle_restart(TrapFrame& f, bool handler, uint64_t sa_flags) {
+    switch (restart_decision(static_cast<int64_t>(f.rax), handler, sa_flags)) {
+        case SyscallRestart::kKeep:
+            return;
+        case SyscallRestart::kRestart:
+            f.rax = current_nr;
+            f.rip -= 2;  // syscall is 0f 05
+            return;
+        case SyscallRestart::kEintr:
+            f.rax = static_cast<uint64_t>(errno_result(Errno::kEINTR));
+            return;
+    }
+}
 
 // One CPU, one thread: the XSAVE image passes through here on its way to
 // or from the user frame (xsave needs 64-byte alignment; AMX tops 11 KiB).
@@ -158,7 +175,10 @@ Result<void> enter_handler(TrapFrame& f, int sig, const SignalAction& act, const
 
 }  // namespace
 
-void set_syscall_frame(TrapFrame* f) { current_frame = f; }
+void set_syscall_frame(TrapFrame* f) {
+    current_frame = f;
+    current_nr = f->rax;
+}
 
 void post_signal(int sig, int32_t code) {
     Process& p = sched::current();
@@ -184,6 +204,7 @@ bool return_to_user(TrapFrame& f) {
     Process& p = sched::current();
     bool whole = full_return;
     full_return = false;
+    bool unsettled = f.vector == kSyscallVector && is_restart_result(static_cast<int64_t>(f.rax));
     for (;;) {
         const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
         if (sig == 0) break;
@@ -212,9 +233,17 @@ bool return_to_user(TrapFrame& f) {
             info.fields.kill.pid = p.pid;
             info.fields.kill.uid = p.uid;
         }
+        if (unsettled) {  // the frame records the syscall's outcome
+            settle_restart(f, true, act.flags);
+            unsettled = false;
+        }
         if (!enter_handler(f, sig, act, info, {}).ok()) {
             sched::die_of_signal(kSigSegv, "the signal frame for a handler could not be written");
         }
+        whole = true;
+    }
+    if (unsettled) {
+        settle_restart(f, false, 0);
         whole = true;
     }
     if (p.posix.restore_mask) {  // rt_sigsuspend, and no handler ran

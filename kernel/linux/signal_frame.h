@@ -115,6 +115,31 @@ constexpr FramePlacement place_frame(uint64_t sp, const KernelStack& alt, bool u
     return {frame, fp};
 }
 
+// What a blocking syscall returns when a signal cut it short (Linux
+// include/linux/errno.h); never seen by the application: on the way out the
+// call is restarted (rip back over the 2-byte syscall, rax = its number) or
+// fails with EINTR, as Linux's handle_signal decides.
+inline constexpr int64_t kErestartsys = -512;           // restart if SA_RESTART
+inline constexpr int64_t kErestartnointr = -513;        // always restart
+inline constexpr int64_t kErestartnohand = -514;        // restart unless a handler ran
+inline constexpr int64_t kErestartRestartblock = -516;  // EINTR (no restart_syscall yet)
+
+enum class SyscallRestart { kKeep, kRestart, kEintr };
+
+constexpr bool is_restart_result(int64_t r) {
+    return r == kErestartsys || r == kErestartnointr || r == kErestartnohand ||
+           r == kErestartRestartblock;
+}
+
+// handler: a handler is being entered (its sa_flags); else no handler runs.
+constexpr SyscallRestart restart_decision(int64_t result, bool handler, uint64_t sa_flags) {
+    if (!is_restart_result(result)) return SyscallRestart::kKeep;
+    if (result == kErestartRestartblock) return SyscallRestart::kEintr;
+    if (!handler || result == kErestartnointr) return SyscallRestart::kRestart;
+    if (result == kErestartsys && (sa_flags & kSaRestart)) return SyscallRestart::kRestart;
+    return SyscallRestart::kEintr;
+}
+
 // RFLAGS bits rt_sigreturn takes from the frame (Linux FIX_EFLAGS): the
 // arithmetic flags, DF, TF, RF, AC; IF and IOPL stay as the kernel wants.
 inline constexpr uint64_t kFixEflags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 |

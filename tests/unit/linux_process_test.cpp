@@ -231,6 +231,22 @@ TEST(SignalFrame, Placement) {
     EXPECT_FALSE(kiln::sys::on_stack(alt, place_frame(0x7fffffffe000, alt, false, 1024).frame));
 }
 
+// A syscall cut short by a signal (Linux arch/x86/kernel/signal.c,
+// handle_signal and the no-handler path).
+TEST(SignalFrame, RestartDecision) {
+    using namespace kiln::sys;
+    using R = SyscallRestart;
+    EXPECT_EQ(restart_decision(-4, true, 0), R::kKeep);  // a plain EINTR stays
+    EXPECT_EQ(restart_decision(5, false, 0), R::kKeep);
+    EXPECT_EQ(restart_decision(kErestartsys, true, 0), R::kEintr);
+    EXPECT_EQ(restart_decision(kErestartsys, true, kSaRestart), R::kRestart);
+    EXPECT_EQ(restart_decision(kErestartsys, false, 0), R::kRestart);
+    EXPECT_EQ(restart_decision(kErestartnohand, true, kSaRestart), R::kEintr);
+    EXPECT_EQ(restart_decision(kErestartnohand, false, 0), R::kRestart);
+    EXPECT_EQ(restart_decision(kErestartnointr, true, 0), R::kRestart);
+    EXPECT_EQ(restart_decision(kErestartRestartblock, true, kSaRestart), R::kEintr);
+}
+
 TEST(Utsname, Fields) {
     NewUtsname u;
     memset(&u, 0xaa, sizeof(u));
