@@ -3,6 +3,7 @@
 // build variant, busybox applets, and Debian's python3, lua5.4 and sqlite3
 // -- run as a user runs them.
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -452,6 +453,23 @@ TEST_P(GuestProgram, SignalAlarmDefaultActionIs142) {
     EXPECT_EQ(r.status, 128 + 14) << describe(r);
     EXPECT_EQ(r.out, "alarmdefault: waiting\n") << describe(r);
     EXPECT_TRUE(contains(r.err, "killed by SIGALRM")) << describe(r);
+}
+
+// Signals sent to `kiln run` (which becomes kiln-vmm) reach the program:
+// a handler runs (out of a blocking sleep), or the default action ends it.
+TEST_P(GuestProgram, HostSignalReachesTheHandler) {
+    RunResult r = kiln_run({prog("host_signal"), "handle"},
+                           {.timeout_s = 20, .signal = SIGTERM, .signal_after = "sleeping\n"});
+    EXPECT_EQ(r.status, 42) << describe(r);
+    EXPECT_EQ(r.out, "sleeping\ngot signal 15\n") << describe(r);
+}
+
+TEST_P(GuestProgram, HostSignalDefaultActionEndsTheProgram) {
+    RunResult r = kiln_run({prog("host_signal")},
+                           {.timeout_s = 20, .signal = SIGINT, .signal_after = "sleeping\n"});
+    EXPECT_EQ(r.status, 128 + SIGINT) << describe(r);
+    EXPECT_EQ(r.out, "sleeping\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGINT")) << describe(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
