@@ -596,6 +596,50 @@ TEST_F(DebianProgram, Python3Json) {
     EXPECT_EQ(r.out, "{\"a\": [1, 2]}\n") << describe(r);
 }
 
+// Python's signal module over kiln's delivery: a handler for a signal the
+// process sends itself, SIGALRM from setitimer during time.sleep (resumed
+// after the handler, PEP 475), a handler's exception out of a sleep, and
+// SIGINT as KeyboardInterrupt.
+TEST_F(DebianProgram, Python3SignalHandlers) {
+    need("/usr/bin/python3");
+    std::string lib;
+    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
+        std::string d = std::string("/usr/lib/python") + v;
+        if (access((d + "/signal.py").c_str(), F_OK) == 0) lib = d;
+    }
+    ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
+    const char* script =
+        "import os, signal, time\n"
+        "got = []\n"
+        "signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))\n"
+        "os.kill(os.getpid(), signal.SIGUSR1)\n"
+        "print('kill', got)\n"
+        "signal.signal(signal.SIGALRM, lambda s, f: got.append(s))\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.05)\n"
+        "t = time.monotonic()\n"
+        "time.sleep(0.2)\n"
+        "print('sleep', got, time.monotonic() - t >= 0.2)\n"
+        "def boom(s, f):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGALRM, boom)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.05)\n"
+        "try:\n"
+        "    time.sleep(5)\n"
+        "    print('sleep returned')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('sleep interrupted')\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('SIGINT KeyboardInterrupt')\n";
+    RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c", script},
+                           {.timeout_s = 120});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out,
+              "kill [10]\nsleep [10, 14] True\nsleep interrupted\nSIGINT KeyboardInterrupt\n")
+        << describe(r);
+}
+
 TEST_F(DebianProgram, Lua) {
     need("/usr/bin/lua5.4");
     RunResult r = kiln_run({"lua5.4", "-e", "print(2^10)"});
