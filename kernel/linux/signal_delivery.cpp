@@ -202,9 +202,14 @@ TrapFrame* syscall_frame() { return current_frame; }
 
 bool return_to_user(TrapFrame& f) {
     Process& p = sched::current();
+    bool unsettled = f.vector == kSyscallVector && is_restart_result(static_cast<int64_t>(f.rax));
+    // The common case, on every syscall: nothing to do.
+    if (!full_return && !unsettled && !p.posix.restore_mask &&
+        (p.posix.signal_pending & ~p.signal_mask) == 0) {
+        return false;
+    }
     bool whole = full_return;
     full_return = false;
-    bool unsettled = f.vector == kSyscallVector && is_restart_result(static_cast<int64_t>(f.rax));
     for (;;) {
         const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
         if (sig == 0) break;

@@ -74,10 +74,7 @@ inline constexpr uint64_t kUnblockable = sigbit(kSigKill) | sigbit(kSigStop);
 
 // The lowest-numbered signal in set, or 0.
 constexpr int lowest_signal(uint64_t set) {
-    for (int sig = 1; sig <= kNsig; sig++) {
-        if (set & sigbit(sig)) return sig;
-    }
-    return 0;
+    return set == 0 ? 0 : __builtin_ctzll(set) + 1;
 }
 
 // The new mask after rt_sigprocmask(how, set): EINVAL for an unknown how.
