@@ -366,6 +366,13 @@ TEST_P(GuestProgram, AbortIs134) {
     EXPECT_EQ(r.out, "about to abort\n") << describe(r);
 }
 
+TEST_P(GuestProgram, AbortRunsTheSigabrtHandlerThenIs134) {
+    RunResult r = kiln_run({prog("signals"), "aborthandler"});
+    EXPECT_EQ(r.status, 134) << describe(r);
+    EXPECT_EQ(r.out, "aborthandler: handler ran\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "killed by SIGABRT")) << describe(r);
+}
+
 TEST_P(GuestProgram, NullDereferenceIs139WithReport) {
     RunResult r = kiln_run({prog("segv")});
     EXPECT_EQ(r.status, 139) << describe(r);

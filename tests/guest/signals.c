@@ -1,7 +1,7 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
-   badstack, alarm, alarmdefault. */
+   badstack, alarm, alarmdefault, aborthandler. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -439,6 +439,22 @@ static void case_alarmdefault(void) {
     exit(1);
 }
 
+/* ---- aborthandler: abort() runs a SIGABRT handler that returns, then
+   still ends the process with 134 ---- */
+
+static void on_abort(int sig, siginfo_t* si, void* uc) {
+    (void)sig;
+    (void)si;
+    (void)uc;
+    printf("aborthandler: handler ran\n");
+    fflush(stdout);
+}
+
+static void case_aborthandler(void) {
+    install(SIGABRT, on_abort, 0, 0);
+    abort();
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -447,7 +463,8 @@ int main(int argc, char** argv) {
                  {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
                  {"altstack", case_altstack},   {"regs", case_regs},
                  {"skip", case_skip},           {"badstack", case_badstack},
-                 {"alarm", case_alarm},         {"alarmdefault", case_alarmdefault}};
+                 {"alarm", case_alarm},         {"alarmdefault", case_alarmdefault},
+                 {"aborthandler", case_aborthandler}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
