@@ -76,8 +76,8 @@ public:
 
     Result<size_t> write_at(uint64_t, const void* buf, size_t n) override {
         if (read_end_) return Error(Errno::kEBADF);
+        if (n == 0) return size_t{0};  // before EPIPE, as Linux's pipe_write
         if (pipe_->reader == nullptr) return Error(Errno::kEPIPE);
-        if (n == 0) return size_t{0};
         size_t room = pipe_->ring.space();
         if (room == 0 || (n <= kPipeBuf && room < n)) return Error(Errno::kEAGAIN);
         size_t put = pipe_->ring.push(buf, n);

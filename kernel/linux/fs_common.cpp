@@ -4,6 +4,9 @@
 #include <linux/fcntl.h>
 
 #include "fs/tree.h"
+#include "linux/process_state.h"
+#include "linux/signal_delivery.h"
+#include "linux/sigset.h"
 #include "linux/timerfd.h"
 #include "linux/user.h"
 #include "mm/heap.h"
@@ -59,9 +62,38 @@ Result<fs::Inode*> lookup_at(int dirfd, uint64_t upath, bool follow, bool empty_
                                 follow ? unsigned{fs::kFollowLast} : 0u);
 }
 
-bool signal_interrupts_wait() {
-    const sched::Process& p = sched::current();
-    return (p.posix.signal_pending & ~p.signal_mask) != 0;
+bool signal_interrupts_wait() { return signal_ready(); }
+
+bool signal_may_arrive() {
+    // As signal.cpp's wait_for_signal sees it: one thread, no other
+    // process, so only an armed ITIMER_REAL can send one.
+    // FIXME(signals): share one answer with signal.cpp (host signals too).
+    return sched::current().posix.itimers[kItimerReal].deadline_ns != 0;
+}
+
+Result<void> SignalMaskForWait::install(uint64_t umask, uint64_t size) {
+    if (umask == 0) return {};
+    if (size != sizeof(uint64_t)) return Error(Errno::kEINVAL);
+    uint64_t mask = TRY(read_user<uint64_t>(umask));
+    sched::Process& p = sched::current();
+    old_ = p.signal_mask;
+    p.signal_mask = mask & ~kUnblockable;
+    active_ = true;
+    return {};
+}
+
+void SignalMaskForWait::finish(bool interrupted) {
+    if (!active_) return;
+    sched::Process& p = sched::current();
+    if (interrupted) {
+        // The wait's mask stays until the handler's frame has recorded the
+        // old one (Linux's restore_saved_sigmask_unless).
+        p.posix.saved_mask = old_;
+        p.posix.restore_mask = true;
+    } else {
+        p.signal_mask = old_;
+    }
+    active_ = false;
 }
 
 Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what) {
@@ -82,7 +114,7 @@ Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns,
     req.queues = queues;
     req.queue_count = 1;
     req.deadline_ns = deadline_ns;
-    req.wakeable = in->wakes_asynchronously();
+    req.wakeable = in->wakes_asynchronously() || signal_may_arrive();
     req.what = what;
     req.interrupted = signal_interrupts_wait;
     auto st = sched::wait(req, [&] {

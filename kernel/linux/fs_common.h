@@ -61,6 +61,24 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
 // For sched::WaitRequest::interrupted: an unblocked signal is pending, so
 // a blocking call ends with EINTR.
 bool signal_interrupts_wait();
+// Whether a signal could still arrive during a wait (an armed timer):
+// such a wait has something to end it.
+bool signal_may_arrive();
+
+// ppoll, pselect6 and epoll_pwait's temporary signal mask: in force for
+// the wait; kept after an EINTR until the signal's handler has run (then
+// the old one comes back), dropped at once otherwise.
+class SignalMaskForWait {
+public:
+    // umask 0: no mask given. EINVAL for a size other than 8, EFAULT.
+    Result<void> install(uint64_t umask, uint64_t size);
+    void finish(bool interrupted);
+    ~SignalMaskForWait() { finish(false); }
+
+private:
+    uint64_t old_ = 0;
+    bool active_ = false;
+};
 Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what);
 // The same to and from application memory, in chunks.
 Result<size_t> file_read_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* pos);

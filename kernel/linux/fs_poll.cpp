@@ -5,9 +5,8 @@
 // EDEADLK when nothing could ever become ready).
 //
 // Waits end with EINTR when an unblocked signal is pending
-// (signal_interrupts_wait).
-// FIXME(signals): the signal masks of ppoll, pselect6 and epoll_pwait are
-// checked but not installed for the wait.
+// (signal_interrupts_wait), with ppoll, pselect6 and epoll_pwait's mask in
+// force while they wait. Like Linux, none of them restarts after a handler.
 // FIXME(threads): poll and select re-scan their descriptors on each wake;
 // with threads they register a watcher on each object as epoll does.
 #include <linux/fcntl.h>
@@ -30,8 +29,6 @@ int fd_arg(uint64_t v) {
     return static_cast<int>(static_cast<int32_t>(v));
 }
 
-constexpr uint64_t kSigsetSize = 8;
-
 // A relative timeout as a monotonic deadline (kWaitForever for none).
 uint64_t deadline_after(uint64_t ns) {
     return ns == sched::kWaitForever ? ns : add_ns_saturating(arch::monotonic_ns(), ns);
@@ -45,7 +42,7 @@ uint64_t remaining(uint64_t deadline) {
 // Whether any open descriptor among fds could be changed by an interrupt.
 template <typename ForEachFd>
 bool any_wakes_asynchronously(ForEachFd&& each) {
-    bool any = false;
+    bool any = signal_may_arrive();
     each([&](int fd) {
         auto f = fs::file_of_fd(fd);
         if (f.ok() && (*f)->inode()->wakes_asynchronously()) any = true;
@@ -128,9 +125,11 @@ Result<uint64_t> timespec_deadline(uint64_t uaddr) {
 }
 
 int64_t sys_ppoll(const SyscallArgs& a) {
-    if (a.arg[3] != 0 && a.arg[4] != kSigsetSize) return errno_result(Errno::kEINVAL);
     uint64_t deadline = TRY_SYS(timespec_deadline(a.arg[2]));
+    SignalMaskForWait mask;
+    TRY_SYS(mask.install(a.arg[3], a.arg[4]));
     int64_t r = do_poll(a.arg[0], a.arg[1], deadline);
+    mask.finish(r == errno_result(Errno::kEINTR));
     if (r >= 0 && a.arg[2] != 0 && deadline != 0 && deadline != sched::kWaitForever)
         (void)write_user(a.arg[2], ns_to_timespec(remaining(deadline)));
     return r;
@@ -236,19 +235,21 @@ int64_t sys_select(const SyscallArgs& a) {
 }
 
 int64_t sys_pselect6(const SyscallArgs& a) {
+    struct {
+        uint64_t set;
+        uint64_t size;
+    } sig = {0, 0};
     if (a.arg[5] != 0) {
-        struct {
-            uint64_t set;
-            uint64_t size;
-        } sig;
         auto r = read_user<decltype(sig)>(a.arg[5]);
         if (!r.ok()) return errno_result(r.error());
         sig = *r;
-        if (sig.set != 0 && sig.size != kSigsetSize) return errno_result(Errno::kEINVAL);
     }
     uint64_t deadline = TRY_SYS(timespec_deadline(a.arg[4]));
+    SignalMaskForWait mask;
+    TRY_SYS(mask.install(sig.set, sig.size));
     const uint64_t sets[3] = {a.arg[1], a.arg[2], a.arg[3]};
     int64_t r = do_select(fd_arg(a.arg[0]), sets, deadline);
+    mask.finish(r == errno_result(Errno::kEINTR));
     if (r >= 0 && a.arg[4] != 0 && deadline != 0 && deadline != sched::kWaitForever)
         (void)write_user(a.arg[4], ns_to_timespec(remaining(deadline)));
     return r;
@@ -333,15 +334,21 @@ int64_t sys_epoll_wait(const SyscallArgs& a) {
 }
 
 int64_t sys_epoll_pwait(const SyscallArgs& a) {
-    if (a.arg[4] != 0 && a.arg[5] != kSigsetSize) return errno_result(Errno::kEINVAL);
-    return do_epoll_wait(fd_arg(a.arg[0]), a.arg[1], static_cast<int>(a.arg[2]),
-                         ms_deadline(static_cast<int>(a.arg[3])));
+    SignalMaskForWait mask;
+    TRY_SYS(mask.install(a.arg[4], a.arg[5]));
+    int64_t r = do_epoll_wait(fd_arg(a.arg[0]), a.arg[1], static_cast<int>(a.arg[2]),
+                              ms_deadline(static_cast<int>(a.arg[3])));
+    mask.finish(r == errno_result(Errno::kEINTR));
+    return r;
 }
 
 int64_t sys_epoll_pwait2(const SyscallArgs& a) {
-    if (a.arg[4] != 0 && a.arg[5] != kSigsetSize) return errno_result(Errno::kEINVAL);
     uint64_t deadline = TRY_SYS(timespec_deadline(a.arg[3]));
-    return do_epoll_wait(fd_arg(a.arg[0]), a.arg[1], static_cast<int>(a.arg[2]), deadline);
+    SignalMaskForWait mask;
+    TRY_SYS(mask.install(a.arg[4], a.arg[5]));
+    int64_t r = do_epoll_wait(fd_arg(a.arg[0]), a.arg[1], static_cast<int>(a.arg[2]), deadline);
+    mask.finish(r == errno_result(Errno::kEINTR));
+    return r;
 }
 
 }  // namespace

@@ -603,6 +603,40 @@ TEST_F(DebianProgram, Python3Json) {
     EXPECT_EQ(r.out, "{\"a\": [1, 2]}\n") << describe(r);
 }
 
+// Python's select module and selectors over a pipe: epoll edge-triggered,
+// a selector timeout, hang-up once the writer closes, poll, os.eventfd.
+TEST_F(DebianProgram, Python3SelectOverPipes) {
+    need("/usr/bin/python3");
+    std::string lib;
+    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
+        std::string d = std::string("/usr/lib/python") + v;
+        if (access((d + "/selectors.py").c_str(), F_OK) == 0) lib = d;
+    }
+    ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
+    const char* script =
+        "import os, select, selectors, time\n"
+        "r, w = os.pipe()\n"
+        "ep = select.epoll()\n"
+        "ep.register(r, select.EPOLLIN | select.EPOLLET)\n"
+        "os.write(w, b'hi')\n"
+        "print('epoll', ep.poll(1) == [(r, select.EPOLLIN)], ep.poll(0))\n"
+        "print('read', os.read(r, 10))\n"
+        "sel = selectors.DefaultSelector()\n"
+        "sel.register(r, selectors.EVENT_READ)\n"
+        "t = time.monotonic()\n"
+        "print('empty', sel.select(0.05), time.monotonic() - t >= 0.05)\n"
+        "os.close(w)\n"
+        "print('hup', [(k.fd == r, ev) for k, ev in sel.select(1)], os.read(r, 1))\n"
+        "print('poll', select.poll().poll(0))\n"
+        "print('eventfd', os.eventfd_read(os.eventfd(3)))\n";
+    RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c", script},
+                           {.timeout_s = 120});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out,
+              "epoll True []\nread b'hi'\nempty [] True\nhup [(True, 1)] b''\npoll []\neventfd 3\n")
+        << describe(r);
+}
+
 // Python's signal module over kiln's delivery: a handler for a signal the
 // process sends itself, SIGALRM from setitimer during time.sleep (resumed
 // after the handler, PEP 475), a handler's exception out of a sleep, and

@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,8 +289,77 @@ static int test_epoll(void) {
     return 0;
 }
 
+static volatile int alarms;
+static void on_alarm(int sig) {
+    (void)sig;
+    alarms++;
+}
+
+static void alarm_in_ms(int ms) {
+    struct itimerval it = {{0, 0}, {0, ms * 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A signal ends a blocking wait with EINTR after its handler ran (no
+   SA_RESTART; poll and epoll_wait never restart anyway); ppoll and
+   epoll_pwait wait under their own mask and put the old one back. */
+static int test_eintr(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction");
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    struct pollfd f = {p[0], POLLIN, 0};
+    alarm_in_ms(20);
+    long long t0 = now_us();
+    CHECK(poll(&f, 1, -1) == -1 && errno == EINTR && alarms == 1,
+          "poll(-1) interrupted by SIGALRM");
+    printf("eintr: poll interrupted after %lld us\n", now_us() - t0);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1}, out[4];
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "epoll_ctl");
+    alarm_in_ms(20);
+    CHECK(epoll_wait(ep, out, 4, -1) == -1 && errno == EINTR && alarms == 2,
+          "epoll_wait(-1) interrupted");
+    alarm_in_ms(20);
+    char c;
+    CHECK(read(p[0], &c, 1) == -1 && errno == EINTR && alarms == 3,
+          "blocking pipe read interrupted");
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    alarm_in_ms(20);
+    CHECK(select(p[0] + 1, &r, NULL, NULL, NULL) == -1 && errno == EINTR && alarms == 4,
+          "select interrupted");
+
+    /* SIGALRM blocked; ppoll unblocks it for the wait only */
+    sigset_t block, none, now;
+    sigemptyset(&block);
+    sigaddset(&block, SIGALRM);
+    sigemptyset(&none);
+    CHECK(sigprocmask(SIG_BLOCK, &block, NULL) == 0, "block SIGALRM");
+    alarm_in_ms(20);
+    struct timespec ts = {1, 0};
+    CHECK(ppoll(&f, 1, &ts, &none) == -1 && errno == EINTR && alarms == 5,
+          "ppoll's mask lets SIGALRM in");
+    CHECK(sigprocmask(SIG_BLOCK, NULL, &now) == 0 && sigismember(&now, SIGALRM),
+          "old mask back after ppoll");
+    /* with the mask kept, the signal waits until it is unblocked */
+    alarm_in_ms(10);
+    CHECK(epoll_pwait(ep, out, 4, 50, &block) == 0 && alarms == 5,
+          "epoll_pwait with SIGALRM blocked times out");
+    CHECK(sigprocmask(SIG_UNBLOCK, &block, NULL) == 0 && alarms == 6,
+          "pending SIGALRM runs once unblocked");
+    close(ep);
+    close(p[0]);
+    close(p[1]);
+    printf("eintr: ok\n");
+    return 0;
+}
+
 int main(void) {
-    if (test_poll() || test_select() || test_epoll()) return 1;
+    if (test_poll() || test_select() || test_epoll() || test_eintr()) return 1;
     printf("polling: all ok\n");
     return 0;
 }

@@ -74,6 +74,7 @@ TEST_F(PollTest, PipeReadWriteEofAndEpipe) {
     ends2->read_end->release();  // last reader gone
     EXPECT_EQ(ends2->write_end->poll_events() & kPollErr, kPollErr);
     EXPECT_EQ(err_of(ends2->write_end->write_at(0, "x", 1)), Errno::kEPIPE);
+    EXPECT_EQ(*ends2->write_end->write_at(0, "", 0), 0u);  // nothing to write: no EPIPE
     ends2->write_end->release();
 }
 
