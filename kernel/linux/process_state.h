@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "linux/rlimit.h"
+#include "linux/signal_frame.h"
 #include "linux/sigset.h"
 #include "linux/timespec.h"
 
@@ -50,8 +51,11 @@ struct ProcessState {
 
     // Signals sent to the process while blocked (bit n-1 for signal n).
     uint64_t signal_pending = 0;
-    uint64_t signal_pending_tkill = 0;   // of those, sent by tkill/tgkill (si_code SI_TKILL)
-    uint64_t signal_pending_kernel = 0;  // of those, sent by the kernel (SI_KERNEL: timers)
+    // What the handler's siginfo will say for each (signal n at n-1): who
+    // sent it and how (si_code). A signal marked pending without one (all
+    // zero) reads as SI_USER from pid 0, a sender outside the VM.
+    // FIXME(#4): one instance per signal; real-time signals do not queue.
+    SigInfo pending_info[64] = {};
     // rt_sigsuspend's temporary mask is in force; the mask to go back to
     // once a handler's frame has recorded it (Linux TIF_RESTORE_SIGMASK).
     bool restore_mask = false;

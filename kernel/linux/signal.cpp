@@ -198,6 +198,32 @@ int64_t sys_tkill(const SyscallArgs& a) {
     return thread_kill(-1, static_cast<int32_t>(a.arg[0]), static_cast<int>(a.arg[1]));
 }
 
+// rt_sigqueueinfo(2), rt_tgsigqueueinfo: a signal with the caller's siginfo
+// (sigqueue's SI_QUEUE and value). Only the process itself is a target, and
+// to itself any si_code is allowed (Linux refuses si_code >= 0 or SI_TKILL
+// only towards other processes).
+int64_t queue_to_self(int32_t tgid, int32_t tid, int sig, uint64_t uinfo) {
+    if (!signal_valid(sig)) return errno_result(Errno::kEINVAL);
+    auto info = read_user<SigInfo>(uinfo);
+    if (!info.ok()) return errno_result(info.error());
+    const Process& p = sched::current();
+    if (tgid != p.pid || (tid != 0 && tid != p.tid)) return errno_result(Errno::kESRCH);
+    SigInfo si = info.value();
+    si.si_signo = sig;
+    post_signal_info(si);
+    return 0;
+}
+
+int64_t sys_rt_sigqueueinfo(const SyscallArgs& a) {
+    return queue_to_self(static_cast<int32_t>(a.arg[0]), 0, static_cast<int>(a.arg[1]), a.arg[2]);
+}
+
+int64_t sys_rt_tgsigqueueinfo(const SyscallArgs& a) {
+    const int32_t tid = static_cast<int32_t>(a.arg[1]);
+    if (tid <= 0) return errno_result(Errno::kEINVAL);
+    return queue_to_self(static_cast<int32_t>(a.arg[0]), tid, static_cast<int>(a.arg[2]), a.arg[3]);
+}
+
 // ---- interval timers ----
 
 // ITIMER_REAL (and alarm) expiry: SIGALRM from the kernel (SI_KERNEL), the
@@ -321,6 +347,8 @@ const SyscallDef kSignal[] = {
     {__NR_kill, "kill", sys_kill, {Arg::kInt, Arg::kInt}},
     {__NR_tgkill, "tgkill", sys_tgkill, {Arg::kInt, Arg::kInt, Arg::kInt}},
     {__NR_tkill, "tkill", sys_tkill, {Arg::kInt, Arg::kInt}},
+    {__NR_rt_sigqueueinfo, "rt_sigqueueinfo", sys_rt_sigqueueinfo, {Arg::kInt, Arg::kInt, Arg::kPtr}},
+    {__NR_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo, {Arg::kInt, Arg::kInt, Arg::kInt, Arg::kPtr}},
     {__NR_setitimer, "setitimer", sys_setitimer, {Arg::kInt, Arg::kPtr, Arg::kPtr}},
     {__NR_getitimer, "getitimer", sys_getitimer, {Arg::kInt, Arg::kPtr}},
     {__NR_alarm, "alarm", sys_alarm, {Arg::kUInt}},

@@ -180,18 +180,35 @@ void set_syscall_frame(TrapFrame* f) {
     current_nr = f->rax;
 }
 
-void post_signal(int sig, int32_t code) {
+void post_signal_info(const SigInfo& info) {
     Process& p = sched::current();
+    const int sig = info.si_signo;
     const uint64_t bit = sigbit(sig);
     if (!(p.signal_mask & bit) &&
         signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
         return;
     }
     p.posix.signal_pending |= bit;
-    p.posix.signal_pending_tkill &= ~bit;
-    p.posix.signal_pending_kernel &= ~bit;
-    if (code == kSiTkill) p.posix.signal_pending_tkill |= bit;
-    if (code == kSiKernel) p.posix.signal_pending_kernel |= bit;
+    p.posix.pending_info[sig - 1] = info;
+}
+
+void post_signal(int sig, int32_t code) {
+    const Process& p = sched::current();
+    SigInfo info = {};
+    info.si_signo = sig;
+    info.si_code = code;
+    if (code != kSiKernel) {  // kill, tkill: the process itself sent it
+        info.fields.kill.pid = p.pid;
+        info.fields.kill.uid = p.uid;
+    }
+    post_signal_info(info);
+}
+
+// Who sent a signal, for the report when it ends the process.
+const char* sender(const SigInfo& info) {
+    if (info.si_code == kSiKernel) return "sent by its interval timer";
+    if (info.si_code == kSiUser && info.fields.kill.pid == 0) return "sent from the host";
+    return "sent by the process itself";
 }
 
 bool signal_ready() {
@@ -213,11 +230,10 @@ bool return_to_user(TrapFrame& f) {
     for (;;) {
         const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
         if (sig == 0) break;
-        const bool tkill = p.posix.signal_pending_tkill & sigbit(sig);
-        const bool kernel = p.posix.signal_pending_kernel & sigbit(sig);
+        SigInfo info = p.posix.pending_info[sig - 1];
+        info.si_signo = sig;
+        p.posix.pending_info[sig - 1] = SigInfo{};
         p.posix.signal_pending &= ~sigbit(sig);
-        p.posix.signal_pending_tkill &= ~sigbit(sig);
-        p.posix.signal_pending_kernel &= ~sigbit(sig);
         const SignalAction act = p.signal_actions[sig - 1];
         switch (signal_fate(sig, act.handler)) {
             case SignalFate::kIgnore:
@@ -226,17 +242,9 @@ bool return_to_user(TrapFrame& f) {
                 continue;
             case SignalFate::kTerminate:
             case SignalFate::kCoreDump:
-                sched::die_of_signal(sig, kernel ? "sent by its interval timer"
-                                                 : "sent by the process itself");
+                sched::die_of_signal(sig, sender(info));
             case SignalFate::kHandler:
                 break;
-        }
-        SigInfo info = {};
-        info.si_signo = sig;
-        info.si_code = kernel ? kSiKernel : tkill ? kSiTkill : kSiUser;
-        if (!kernel) {
-            info.fields.kill.pid = p.pid;
-            info.fields.kill.uid = p.uid;
         }
         if (unsettled) {  // the frame records the syscall's outcome
             settle_restart(f, true, act.flags);

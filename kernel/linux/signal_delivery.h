@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "linux/signal_frame.h"
 #include "linux/syscall.h"
 
 namespace kiln::arch {
@@ -26,6 +27,8 @@ arch::TrapFrame* syscall_frame();
 // blocked. A signal whose disposition ignores it is discarded at once
 // unless blocked (POSIX). Safe from interrupt context (one CPU).
 void post_signal(int sig, int32_t code);
+// The same with a whole siginfo (rt_sigqueueinfo); info.si_signo names it.
+void post_signal_info(const SigInfo& info);
 
 // True when a pending signal is not blocked: a blocking call in progress
 // ends (EINTR) so that the signal can be acted on.

@@ -46,12 +46,13 @@ static int blocked_now(int sig) {
 
 /* ---- send: raise, tgkill, kill; si_signo, si_code, si_pid ---- */
 
-static volatile int got_sig, got_code, got_pid, got_count;
+static volatile int got_sig, got_code, got_pid, got_count, last_value;
 static void record(int sig, siginfo_t* si, void* uc) {
     (void)uc;
     got_sig = si->si_signo == sig ? sig : -1;
     got_code = si->si_code;
     got_pid = si->si_pid;
+    if (si->si_code == SI_QUEUE) last_value = si->si_value.sival_int;
     got_count++;
 }
 
@@ -70,12 +71,19 @@ static void case_send(void) {
     CHECK(got_count == 3);
     CHECK(got_code == SI_USER);
     CHECK(got_pid == getpid());
+    /* sigqueue: SI_QUEUE with the value (rt_sigqueueinfo). */
+    union sigval v = {.sival_int = 1234};
+    CHECK(sigqueue(getpid(), SIGUSR1, v) == 0);
+    CHECK(got_count == 4);
+    CHECK(got_code == SI_QUEUE);
+    CHECK(got_pid == getpid());
+    CHECK(last_value == 1234);
     /* Ignored and default-ignored signals do nothing. */
     signal(SIGUSR2, SIG_IGN);
     raise(SIGUSR2);
     raise(SIGCHLD);
     raise(SIGWINCH);
-    CHECK(got_count == 3);
+    CHECK(got_count == 4);
 }
 
 /* ---- mask: the mask inside a handler, pending while blocked, sigsuspend ---- */
