@@ -6,6 +6,7 @@
 #include "fs/tree.h"
 #include "linux/process_state.h"
 #include "linux/signal_delivery.h"
+#include "linux/signal_frame.h"
 #include "linux/sigset.h"
 #include "linux/timerfd.h"
 #include "linux/user.h"
@@ -63,6 +64,10 @@ Result<fs::Inode*> lookup_at(int dirfd, uint64_t upath, bool follow, bool empty_
 }
 
 bool signal_interrupts_wait() { return signal_ready(); }
+
+int64_t restart_if_interrupted(int64_t r) {
+    return r == errno_result(Errno::kEINTR) ? kErestartsys : r;
+}
 
 bool signal_may_arrive() {
     // As signal.cpp's wait_for_signal sees it: one thread, no other

@@ -65,6 +65,11 @@ bool signal_interrupts_wait();
 // such a wait has something to end it.
 bool signal_may_arrive();
 
+// A blocking read or write a signal cut short before any data moved:
+// restarted after a handler with SA_RESTART, else EINTR (Linux's
+// -ERESTARTSYS, settled by the signal delivery on the way out).
+int64_t restart_if_interrupted(int64_t r);
+
 // ppoll, pselect6 and epoll_pwait's temporary signal mask: in force for
 // the wait; kept after an EINTR until the signal's handler has run (then
 // the old one comes back), dropped at once otherwise.

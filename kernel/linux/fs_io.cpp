@@ -24,12 +24,12 @@ int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
 
 int64_t sys_read(const SyscallArgs& a) {
     File* f = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
-    return to_syscall_result(file_read_user(f, a.arg[1], a.arg[2], nullptr));
+    return restart_if_interrupted(to_syscall_result(file_read_user(f, a.arg[1], a.arg[2], nullptr)));
 }
 
 int64_t sys_write(const SyscallArgs& a) {
     File* f = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
-    return to_syscall_result(file_write_user(f, a.arg[1], a.arg[2], nullptr));
+    return restart_if_interrupted(to_syscall_result(file_write_user(f, a.arg[1], a.arg[2], nullptr)));
 }
 
 Result<size_t> positional(const SyscallArgs& a, uint64_t* pos) {
@@ -93,8 +93,8 @@ int64_t vector_io(const SyscallArgs& a, bool write, bool positioned) {
     return static_cast<int64_t>(total);
 }
 
-int64_t sys_readv(const SyscallArgs& a) { return vector_io(a, false, false); }
-int64_t sys_writev(const SyscallArgs& a) { return vector_io(a, true, false); }
+int64_t sys_readv(const SyscallArgs& a) { return restart_if_interrupted(vector_io(a, false, false)); }
+int64_t sys_writev(const SyscallArgs& a) { return restart_if_interrupted(vector_io(a, true, false)); }
 int64_t sys_preadv(const SyscallArgs& a) { return vector_io(a, false, true); }
 int64_t sys_pwritev(const SyscallArgs& a) { return vector_io(a, true, true); }
 

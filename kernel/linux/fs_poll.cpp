@@ -4,9 +4,11 @@
 // (fs/epoll.h). Waiting is sched::wait (one thread: halt until an interrupt,
 // EDEADLK when nothing could ever become ready).
 //
-// Waits end with EINTR when an unblocked signal is pending
-// (signal_interrupts_wait), with ppoll, pselect6 and epoll_pwait's mask in
-// force while they wait. Like Linux, none of them restarts after a handler.
+// Waits end when an unblocked signal is pending (signal_interrupts_wait),
+// with ppoll, pselect6 and epoll_pwait's mask in force while they wait. As
+// in Linux, poll, select and their p-forms are restarted only when no
+// handler ran (ERESTARTNOHAND; poll with a timeout: EINTR), epoll_wait
+// always fails with EINTR.
 // FIXME(threads): poll and select re-scan their descriptors on each wake;
 // with threads they register a watcher on each object as epoll does.
 #include <linux/fcntl.h>
@@ -14,6 +16,7 @@
 #include "arch/x86_64/clock.h"
 #include "fs/epoll.h"
 #include "linux/fs_common.h"
+#include "linux/signal_frame.h"
 #include "linux/timerfd.h"
 #include "linux/timespec.h"
 #include "linux/user.h"
@@ -111,7 +114,12 @@ int64_t sys_poll(const SyscallArgs& a) {
                         : timeout_ms == 0
                             ? 0
                             : deadline_after(static_cast<uint64_t>(timeout_ms) * 1'000'000);
-    return do_poll(a.arg[0], a.arg[1], deadline);
+    int64_t r = do_poll(a.arg[0], a.arg[1], deadline);
+    // Linux: restarted when no handler ran, unless a timeout was given
+    // (ERESTART_RESTARTBLOCK, which kiln answers EINTR without restart_syscall).
+    if (r == errno_result(Errno::kEINTR))
+        return timeout_ms < 0 ? kErestartnohand : kErestartRestartblock;
+    return r;
 }
 
 // A timespec timeout at uaddr (0: none) as a deadline: 0 means "do not
@@ -129,10 +137,13 @@ int64_t sys_ppoll(const SyscallArgs& a) {
     SignalMaskForWait mask;
     TRY_SYS(mask.install(a.arg[3], a.arg[4]));
     int64_t r = do_poll(a.arg[0], a.arg[1], deadline);
-    mask.finish(r == errno_result(Errno::kEINTR));
-    if (r >= 0 && a.arg[2] != 0 && deadline != 0 && deadline != sched::kWaitForever)
+    const bool interrupted = r == errno_result(Errno::kEINTR);
+    mask.finish(interrupted);
+    // The time left goes back, so that a restart waits only for the rest.
+    if ((r >= 0 || interrupted) && a.arg[2] != 0 && deadline != 0 &&
+        deadline != sched::kWaitForever)
         (void)write_user(a.arg[2], ns_to_timespec(remaining(deadline)));
-    return r;
+    return interrupted ? kErestartnohand : r;
 }
 
 // ---- select ----
@@ -228,10 +239,12 @@ int64_t sys_select(const SyscallArgs& a) {
     }
     const uint64_t sets[3] = {a.arg[1], a.arg[2], a.arg[3]};
     int64_t r = do_select(fd_arg(a.arg[0]), sets, deadline);
+    const bool interrupted = r == errno_result(Errno::kEINTR);
     // Linux writes back the time not slept.
-    if (r >= 0 && a.arg[4] != 0 && deadline != 0 && deadline != sched::kWaitForever)
+    if ((r >= 0 || interrupted) && a.arg[4] != 0 && deadline != 0 &&
+        deadline != sched::kWaitForever)
         (void)write_user(a.arg[4], ns_to_timeval(remaining(deadline)));
-    return r;
+    return interrupted ? kErestartnohand : r;
 }
 
 int64_t sys_pselect6(const SyscallArgs& a) {
@@ -249,10 +262,12 @@ int64_t sys_pselect6(const SyscallArgs& a) {
     TRY_SYS(mask.install(sig.set, sig.size));
     const uint64_t sets[3] = {a.arg[1], a.arg[2], a.arg[3]};
     int64_t r = do_select(fd_arg(a.arg[0]), sets, deadline);
-    mask.finish(r == errno_result(Errno::kEINTR));
-    if (r >= 0 && a.arg[4] != 0 && deadline != 0 && deadline != sched::kWaitForever)
+    const bool interrupted = r == errno_result(Errno::kEINTR);
+    mask.finish(interrupted);
+    if ((r >= 0 || interrupted) && a.arg[4] != 0 && deadline != 0 &&
+        deadline != sched::kWaitForever)
         (void)write_user(a.arg[4], ns_to_timespec(remaining(deadline)));
-    return r;
+    return interrupted ? kErestartnohand : r;
 }
 
 // ---- epoll ----

@@ -295,6 +295,13 @@ static void on_alarm(int sig) {
     alarms++;
 }
 
+static int restart_fd = -1;
+static void on_alarm_write(int sig) {
+    (void)sig;
+    alarms++;
+    if (write(restart_fd, "!", 1) != 1) _exit(9);
+}
+
 static void alarm_in_ms(int ms) {
     struct itimerval it = {{0, 0}, {0, ms * 1000}};
     setitimer(ITIMER_REAL, &it, NULL);
@@ -351,6 +358,20 @@ static int test_eintr(void) {
           "epoll_pwait with SIGALRM blocked times out");
     CHECK(sigprocmask(SIG_UNBLOCK, &block, NULL) == 0 && alarms == 6,
           "pending SIGALRM runs once unblocked");
+
+    /* SA_RESTART: a blocking read is restarted after the handler (which
+       writes the byte the restarted read then gets); poll is not. */
+    CHECK(sigprocmask(SIG_SETMASK, &none, NULL) == 0, "unblock all");
+    restart_fd = p[1];
+    sa.sa_handler = on_alarm_write;
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction SA_RESTART");
+    alarm_in_ms(20);
+    CHECK(read(p[0], &c, 1) == 1 && c == '!' && alarms == 7, "SA_RESTART restarts a blocking read");
+    alarm_in_ms(20);
+    CHECK(poll(&f, 1, -1) == -1 && errno == EINTR && alarms == 8,
+          "poll is not restarted, SA_RESTART or not");
+    CHECK(read(p[0], &c, 1) == 1, "the handler's byte");
     close(ep);
     close(p[0]);
     close(p[1]);
