@@ -54,8 +54,13 @@ struct ProcessState {
     // What the handler's siginfo will say for each (signal n at n-1): who
     // sent it and how (si_code). A signal marked pending without one (all
     // zero) reads as SI_USER from pid 0, a sender outside the VM.
-    // FIXME(#4): one instance per signal; real-time signals do not queue.
     SigInfo pending_info[64] = {};
+    // Real-time signals (32..64) queue: instances sent while one is already
+    // pending wait here, oldest first (Linux's sigqueue list, with a fixed
+    // bound in place of RLIMIT_SIGPENDING).
+    static constexpr uint32_t kRtQueueMax = 32;
+    SigInfo rt_queue[kRtQueueMax] = {};
+    uint32_t rt_queued = 0;
     // rt_sigsuspend's temporary mask is in force; the mask to go back to
     // once a handler's frame has recorded it (Linux TIF_RESTORE_SIGMASK).
     bool restore_mask = false;

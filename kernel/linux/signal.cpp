@@ -60,9 +60,7 @@ int64_t sys_rt_sigaction(const SyscallArgs& a) {
         slot = act;
         // Setting a disposition that ignores the signal discards it if
         // pending (POSIX).
-        if (signal_fate(sig, act.handler) == SignalFate::kIgnore) {
-            p.posix.signal_pending &= ~sigbit(sig);
-        }
+        if (signal_fate(sig, act.handler) == SignalFate::kIgnore) discard_pending(sig);
     }
     if (a.arg[2]) return to_syscall_result(write_user(a.arg[2], old));
     return 0;
@@ -130,7 +128,7 @@ void wait_for_signal(uint64_t mask, const char* call) {
             const int sig = lowest_signal(ready);
             ready &= ~sigbit(sig);
             if (signal_fate(sig, p.signal_actions[sig - 1].handler) != SignalFate::kIgnore) return;
-            p.posix.signal_pending &= ~sigbit(sig);  // an ignored one does not end the wait
+            discard_pending(sig);  // an ignored one does not end the wait
         }
         if (!signal_can_arrive()) {
             klog::error(
@@ -210,8 +208,7 @@ int64_t queue_to_self(int32_t tgid, int32_t tid, int sig, uint64_t uinfo) {
     if (tgid != p.pid || (tid != 0 && tid != p.tid)) return errno_result(Errno::kESRCH);
     SigInfo si = info.value();
     si.si_signo = sig;
-    post_signal_info(si);
-    return 0;
+    return post_signal_info(si) ? 0 : errno_result(Errno::kEAGAIN);
 }
 
 int64_t sys_rt_sigqueueinfo(const SyscallArgs& a) {

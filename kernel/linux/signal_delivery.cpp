@@ -180,16 +180,56 @@ void set_syscall_frame(TrapFrame* f) {
     current_nr = f->rax;
 }
 
-void post_signal_info(const SigInfo& info) {
+constexpr int kSigRtmin = 32;
+
+bool post_signal_info(const SigInfo& info) {
     Process& p = sched::current();
+    ProcessState& s = p.posix;
     const int sig = info.si_signo;
     const uint64_t bit = sigbit(sig);
     if (!(p.signal_mask & bit) &&
         signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
-        return;
+        return true;
     }
-    p.posix.signal_pending |= bit;
-    p.posix.pending_info[sig - 1] = info;
+    if (s.signal_pending & bit) {
+        if (sig < kSigRtmin) return true;  // standard signals do not queue
+        if (s.rt_queued == ProcessState::kRtQueueMax) return false;
+        s.rt_queue[s.rt_queued++] = info;
+        return true;
+    }
+    s.signal_pending |= bit;
+    s.pending_info[sig - 1] = info;
+    return true;
+}
+
+void discard_pending(int sig) {
+    ProcessState& s = sched::current().posix;
+    s.signal_pending &= ~sigbit(sig);
+    s.pending_info[sig - 1] = SigInfo{};
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < s.rt_queued; i++) {
+        if (s.rt_queue[i].si_signo != sig) s.rt_queue[kept++] = s.rt_queue[i];
+    }
+    s.rt_queued = kept;
+}
+
+// Takes the siginfo of pending signal sig; a queued real-time instance
+// becomes the pending one.
+SigInfo take_pending(int sig) {
+    ProcessState& s = sched::current().posix;
+    SigInfo info = s.pending_info[sig - 1];
+    info.si_signo = sig;
+    s.pending_info[sig - 1] = SigInfo{};
+    s.signal_pending &= ~sigbit(sig);
+    for (uint32_t i = 0; i < s.rt_queued; i++) {
+        if (s.rt_queue[i].si_signo != sig) continue;
+        s.pending_info[sig - 1] = s.rt_queue[i];
+        s.signal_pending |= sigbit(sig);
+        for (uint32_t j = i + 1; j < s.rt_queued; j++) s.rt_queue[j - 1] = s.rt_queue[j];
+        s.rt_queued--;
+        break;
+    }
+    return info;
 }
 
 void post_signal(int sig, int32_t code) {
@@ -230,10 +270,7 @@ bool return_to_user(TrapFrame& f) {
     for (;;) {
         const int sig = lowest_signal(p.posix.signal_pending & ~p.signal_mask);
         if (sig == 0) break;
-        SigInfo info = p.posix.pending_info[sig - 1];
-        info.si_signo = sig;
-        p.posix.pending_info[sig - 1] = SigInfo{};
-        p.posix.signal_pending &= ~sigbit(sig);
+        const SigInfo info = take_pending(sig);
         const SignalAction act = p.signal_actions[sig - 1];
         switch (signal_fate(sig, act.handler)) {
             case SignalFate::kIgnore:

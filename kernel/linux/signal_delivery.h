@@ -28,7 +28,13 @@ arch::TrapFrame* syscall_frame();
 // unless blocked (POSIX). Safe from interrupt context (one CPU).
 void post_signal(int sig, int32_t code);
 // The same with a whole siginfo (rt_sigqueueinfo); info.si_signo names it.
-void post_signal_info(const SigInfo& info);
+// A standard signal already pending is not sent twice; a real-time one
+// queues, and false means the queue is full (sigqueue's EAGAIN).
+bool post_signal_info(const SigInfo& info);
+
+// Forgets pending signal sig and every queued instance of it (its
+// disposition became SIG_IGN, or a wait passed over it as ignored).
+void discard_pending(int sig);
 
 // True when a pending signal is not blocked: a blocking call in progress
 // ends (EINTR) so that the signal can be acted on.

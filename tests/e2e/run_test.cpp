@@ -449,6 +449,12 @@ TEST_P(GuestProgram, SignalFrameThatCannotBeWrittenIsSigsegv) {
     EXPECT_TRUE(contains(r.err, "fault address 0x0000000000000008")) << describe(r);
 }
 
+TEST_P(GuestProgram, SignalRealtimeQueueAndSigqueue) {
+    RunResult r = kiln_run({prog("signals"), "rtqueue"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "rtqueue: ok\n") << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

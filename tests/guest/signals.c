@@ -1,8 +1,9 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
-   badstack, alarm, alarmdefault, aborthandler. */
+   badstack, alarm, alarmdefault, aborthandler, rtqueue. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -463,6 +464,55 @@ static void case_aborthandler(void) {
     abort();
 }
 
+/* ---- rtqueue: real-time signals queue (in order, with their values),
+   standard ones coalesce; a full queue is EAGAIN; SIG_IGN drops them ---- */
+
+static volatile int rt_values[8], rt_count, usr1_count;
+static void on_rt(int sig, siginfo_t* si, void* uc) {
+    (void)uc;
+    if (sig == SIGUSR1) {
+        usr1_count++;
+    } else if (rt_count < 8) {
+        rt_values[rt_count++] = si->si_value.sival_int;
+    }
+}
+
+static void case_rtqueue(void) {
+    install(SIGRTMIN, on_rt, 0, 0);
+    install(SIGUSR1, on_rt, 0, 0);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    for (int i = 1; i <= 3; i++) CHECK(sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = i}) == 0);
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    CHECK(rt_count == 3);
+    CHECK(rt_values[0] == 1 && rt_values[1] == 2 && rt_values[2] == 3);
+    CHECK(usr1_count == 1);
+
+    /* A full queue answers EAGAIN; SIG_IGN forgets every instance. */
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sent = 0, again = 0;
+    for (int i = 0; i < 200; i++) {
+        if (sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = 100 + i}) == 0) {
+            sent++;
+        } else if (errno == EAGAIN) {
+            again++;
+        }
+    }
+    CHECK(sent >= 2 && again > 0 && sent + again == 200);
+    signal(SIGRTMIN, SIG_IGN);
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGRTMIN));
+    install(SIGRTMIN, on_rt, 0, 0);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    CHECK(rt_count == 3);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -472,7 +522,7 @@ int main(int argc, char** argv) {
                  {"altstack", case_altstack},   {"regs", case_regs},
                  {"skip", case_skip},           {"badstack", case_badstack},
                  {"alarm", case_alarm},         {"alarmdefault", case_alarmdefault},
-                 {"aborthandler", case_aborthandler}};
+                 {"aborthandler", case_aborthandler}, {"rtqueue", case_rtqueue}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
