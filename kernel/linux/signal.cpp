@@ -8,8 +8,8 @@
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
-#include "klog.h"
 #include "arch/x86_64/traps.h"
+#include "klog.h"
 #include "linux/process_state.h"
 #include "linux/signal_delivery.h"
 #include "linux/signal_frame.h"
@@ -236,7 +236,8 @@ void real_timer_fired(sched::Timer*) {
     }
     const uint64_t now = arch::monotonic_ns();
     t.deadline_ns += t.interval_ns;
-    if (t.deadline_ns <= now) t.deadline_ns += ((now - t.deadline_ns) / t.interval_ns + 1) * t.interval_ns;
+    if (t.deadline_ns <= now)
+        t.deadline_ns += ((now - t.deadline_ns) / t.interval_ns + 1) * t.interval_ns;
     sched::timer_start(&real_timer, t.deadline_ns, real_timer_fired);
 }
 

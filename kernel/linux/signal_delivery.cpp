@@ -4,8 +4,8 @@
 #include "linux/signal_delivery.h"
 
 #include <asm/sigcontext.h>
-#include <asm/signal.h>
 #include <asm/siginfo.h>
+#include <asm/signal.h>
 #include <asm/ucontext.h>
 #include <stddef.h>
 
@@ -255,7 +255,9 @@ bool signal_ready() {
     const Process& p = sched::current();
     return (p.posix.signal_pending & ~p.signal_mask) != 0;
 }
-TrapFrame* syscall_frame() { return current_frame; }
+TrapFrame* syscall_frame() {
+    return current_frame;
+}
 
 bool return_to_user(TrapFrame& f) {
     Process& p = sched::current();
@@ -303,8 +305,7 @@ bool return_to_user(TrapFrame& f) {
     return whole;
 }
 
-FaultOutcome deliver_fault(TrapFrame& f, int sig, int32_t code, uint64_t fault_addr,
-                           uint64_t cr2) {
+FaultOutcome deliver_fault(TrapFrame& f, int sig, int32_t code, uint64_t fault_addr, uint64_t cr2) {
     Process& p = sched::current();
     const SignalAction act = p.signal_actions[sig - 1];
     // Linux force_sig: a blocked or ignored fault signal takes its default action.
@@ -341,9 +342,8 @@ int64_t sys_rt_sigreturn(const SyscallArgs&) {
         }
         FpxSwBytes sw;
         __builtin_memcpy(&sw, fpu_buf + kFpxSwBytesOffset, sizeof(sw));
-        bool xstate = l.xsave && (fr->uc.uc_flags & kUcFpXstate) &&
-                      sw.magic1 == kFpXstateMagic1 && sw.xstate_size == l.size &&
-                      sw.extended_size == l.size + 4;
+        bool xstate = l.xsave && (fr->uc.uc_flags & kUcFpXstate) && sw.magic1 == kFpXstateMagic1 &&
+                      sw.xstate_size == l.size && sw.extended_size == l.size + 4;
         if (xstate) {
             auto magic2 = read_user<uint32_t>(sc.fpstate + l.size);
             xstate = magic2.ok() && magic2.value() == kFpXstateMagic2 &&

@@ -43,9 +43,9 @@ bool signal_ready();
 // Acts on every pending signal the mask lets through (may not return: a
 // default action ends the process). A syscall that returned one of the
 // restart codes (signal_frame.h, kErestart*) is restarted or fails with
-// EINTR here, so a blocking call cut short by a signal returns one of them. True when the frame must go back to
-// user mode whole (iretq / int $0x17): a handler was entered or
-// rt_sigreturn replaced every register.
+// EINTR here, so a blocking call cut short by a signal returns one of them.
+// True when the frame must go back to user mode whole (iretq / int $0x17):
+// a handler was entered or rt_sigreturn replaced every register.
 bool return_to_user(arch::TrapFrame& f);
 
 enum class FaultOutcome {

@@ -142,7 +142,7 @@ constexpr SyscallRestart restart_decision(int64_t result, bool handler, uint64_t
 
 // RFLAGS bits rt_sigreturn takes from the frame (Linux FIX_EFLAGS): the
 // arithmetic flags, DF, TF, RF, AC; IF and IOPL stay as the kernel wants.
-inline constexpr uint64_t kFixEflags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 |
-                                       0x10000 | 0x40000;
+inline constexpr uint64_t kFixEflags =
+    0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000;
 
 }  // namespace kiln::sys

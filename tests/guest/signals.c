@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 static int failures;
-#define CHECK(c)                                                        \
-    do {                                                                \
-        if (!(c)) {                                                     \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);         \
-            failures++;                                                 \
-        }                                                               \
+#define CHECK(c)                                                \
+    do {                                                        \
+        if (!(c)) {                                             \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
+            failures++;                                         \
+        }                                                       \
     } while (0)
 
 static void install(int sig, void (*fn)(int, siginfo_t*, void*), int flags, int also_block) {
@@ -150,12 +150,12 @@ static void nest(int sig, siginfo_t* si, void* uc) {
 static void case_nodefer(void) {
     install(SIGUSR1, nest, SA_NODEFER, 0);
     raise(SIGUSR1);
-    CHECK(max_depth == 2);  /* the inner raise ran inside the handler */
+    CHECK(max_depth == 2); /* the inner raise ran inside the handler */
     CHECK(norder == 2);
     depth = max_depth = norder = 0;
     install(SIGUSR1, nest, 0, 0);
     raise(SIGUSR1);
-    CHECK(max_depth == 1);  /* deferred until the handler returned */
+    CHECK(max_depth == 1); /* deferred until the handler returned */
     CHECK(norder == 2);
 }
 
@@ -342,8 +342,8 @@ static void skip_ud2(int sig, siginfo_t* si, void* ucv) {
     ill_code = si->si_code;
     ill_addr = (uintptr_t)si->si_addr;
     ill_rip = uc->uc_mcontext.gregs[REG_RIP];
-    uc->uc_mcontext.gregs[REG_RIP] += 2;  /* ud2 */
-    uc->uc_mcontext.gregs[REG_RAX] = 77;  /* seen by the interrupted code */
+    uc->uc_mcontext.gregs[REG_RIP] += 2; /* ud2 */
+    uc->uc_mcontext.gregs[REG_RAX] = 77; /* seen by the interrupted code */
 }
 static void count_trap(int sig, siginfo_t* si, void* uc) {
     (void)sig;
@@ -485,7 +485,8 @@ static void case_rtqueue(void) {
     sigaddset(&set, SIGRTMIN);
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    for (int i = 1; i <= 3; i++) CHECK(sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = i}) == 0);
+    for (int i = 1; i <= 3; i++)
+        CHECK(sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = i}) == 0);
     raise(SIGUSR1);
     raise(SIGUSR1);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
@@ -517,12 +518,20 @@ int main(int argc, char** argv) {
     static const struct {
         const char* name;
         void (*run)(void);
-    } cases[] = {{"send", case_send},         {"mask", case_mask},   {"nodefer", case_nodefer},
-                 {"resethand", case_resethand}, {"segv", case_segv}, {"fpe", case_fpe},
-                 {"altstack", case_altstack},   {"regs", case_regs},
-                 {"skip", case_skip},           {"badstack", case_badstack},
-                 {"alarm", case_alarm},         {"alarmdefault", case_alarmdefault},
-                 {"aborthandler", case_aborthandler}, {"rtqueue", case_rtqueue}};
+    } cases[] = {{"send", case_send},
+                 {"mask", case_mask},
+                 {"nodefer", case_nodefer},
+                 {"resethand", case_resethand},
+                 {"segv", case_segv},
+                 {"fpe", case_fpe},
+                 {"altstack", case_altstack},
+                 {"regs", case_regs},
+                 {"skip", case_skip},
+                 {"badstack", case_badstack},
+                 {"alarm", case_alarm},
+                 {"alarmdefault", case_alarmdefault},
+                 {"aborthandler", case_aborthandler},
+                 {"rtqueue", case_rtqueue}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
