@@ -455,6 +455,12 @@ TEST_P(GuestProgram, SignalRealtimeQueueAndSigqueue) {
     EXPECT_EQ(r.out, "rtqueue: ok\n") << describe(r);
 }
 
+TEST_P(GuestProgram, SignalStackOverflowReachesHandlerOnAltstack) {
+    RunResult r = kiln_run({prog("signals"), "overflow"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "overflow: ok\n") << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

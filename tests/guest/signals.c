@@ -1,7 +1,7 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
-   badstack, alarm, alarmdefault, aborthandler, rtqueue. */
+   badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -514,6 +514,29 @@ static void case_rtqueue(void) {
     CHECK(rt_count == 3);
 }
 
+/* ---- overflow: a stack overflow reaches a SIGSEGV handler on the
+   alternate stack (what Rust and Go do to report it) ---- */
+
+static int recurse(volatile char* prev, int depth) {
+    volatile char here[512];
+    here[0] = prev ? prev[0] + 1 : 0;
+    return recurse(here, depth + 1) + here[0];
+}
+
+static void case_overflow(void) {
+    size_t size = 64 * 1024;
+    stack_t ss = {.ss_sp = malloc(size), .ss_size = size, .ss_flags = 0};
+    CHECK(sigaltstack(&ss, NULL) == 0);
+    install(SIGSEGV, on_fault, SA_ONSTACK, 0);
+    fault_sig = 0;
+    if (sigsetjmp(jump, 1) == 0) {
+        recurse(NULL, 0);
+        CHECK(!"endless recursion returned");
+    }
+    CHECK(fault_sig == SIGSEGV);
+    CHECK(fault_addr != 0);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -531,7 +554,8 @@ int main(int argc, char** argv) {
                  {"alarm", case_alarm},
                  {"alarmdefault", case_alarmdefault},
                  {"aborthandler", case_aborthandler},
-                 {"rtqueue", case_rtqueue}};
+                 {"rtqueue", case_rtqueue},
+                 {"overflow", case_overflow}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
