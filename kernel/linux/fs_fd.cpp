@@ -2,6 +2,7 @@
 // dup(2), fcntl(2).
 #include <linux/fcntl.h>
 
+#include "fs/pipe.h"
 #include "linux/fs_common.h"
 #include "linux/user.h"
 #include "sched/process.h"
@@ -126,6 +127,12 @@ int64_t sys_fcntl(const SyscallArgs& a) {
     case F_OFD_SETLKW: return to_syscall_result(check_flock(arg, false));
     case F_GETOWN:
     case F_SETOWN: return 0;
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+        if (f->inode()->type() != fs::InodeType::kFifo) return errno_result(Errno::kEBADF);
+        // FIXME: pipes keep Linux's default 64 KiB; growing them is refused.
+        if (cmd == F_SETPIPE_SZ && arg > fs::kPipeCapacity) return errno_result(Errno::kEPERM);
+        return static_cast<int64_t>(fs::kPipeCapacity);
     default: return errno_result(Errno::kEINVAL);
     }
 }

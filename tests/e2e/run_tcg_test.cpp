@@ -110,6 +110,17 @@ TEST_P(TcgGuestProgram, Getrandom) {
     EXPECT_EQ(r.out, "random: ok\n") << describe(r);
 }
 
+// Pipes, eventfd, timerfd, poll, select and epoll with waits that halt
+// until the APIC timer fires (sti; hlt on the ordinary x86 path).
+TEST_P(TcgGuestProgram, PipesAndPolling) {
+    RunResult r = tcg_run({prog("pipes")});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "pipes: all ok\n")) << describe(r);
+    RunResult p = tcg_run({prog("polling")});
+    EXPECT_EQ(p.status, 0) << describe(p);
+    EXPECT_TRUE(contains(p.out, "polling: all ok\n")) << describe(p);
+}
+
 // Signal handlers on the ordinary x86 path: iretq back to the handler and
 // from rt_sigreturn, xsave/xrstor without kvm-pvm, SIGALRM from the APIC
 // timer (SA_RESETHAND's 138 is left to run_test.cpp).

@@ -83,6 +83,8 @@ static int pipes(void) {
     CHECK((fcntl(p[0], F_GETFD) & FD_CLOEXEC) && (fcntl(p[1], F_GETFL) & O_NONBLOCK),
           "pipe2 flags");
     CHECK(fcntl(p[1], F_GETFL) & O_WRONLY, "write end is O_WRONLY");
+    CHECK(fcntl(p[0], F_GETPIPE_SZ) == 65536, "F_GETPIPE_SZ: 64 KiB");
+    CHECK(fcntl(p[1], F_SETPIPE_SZ, 65536) == 65536, "F_SETPIPE_SZ to the size it has");
     memset(big, 'z', sizeof big);
     ssize_t n = write(p[1], big, sizeof big);
     CHECK(n == 65536, "a 70000-byte write into an empty 64 KiB pipe writes 65536");
