@@ -461,6 +461,30 @@ TEST_P(GuestProgram, SignalStackOverflowReachesHandlerOnAltstack) {
     EXPECT_EQ(r.out, "overflow: ok\n") << describe(r);
 }
 
+// rt_sigreturn from a handler that rewrote its frame (STYLE.md: security
+// tests attack the boundary): kernel segments, IOPL and NT are not taken; a
+// kernel RIP or an FPU image that xrstor would refuse ends the program with
+// SIGSEGV, never the kernel.
+TEST_P(GuestProgram, SignalReturnKeepsUserSegmentsAndIopl) {
+    RunResult r = kiln_run({prog("signals"), "hostile"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "hostile: ok\n") << describe(r);
+}
+
+TEST_P(GuestProgram, SignalReturnToKernelAddressIsSigsegv) {
+    RunResult r = kiln_run({prog("signals"), "kernelrip"});
+    EXPECT_EQ(r.status, 139) << describe(r);
+    EXPECT_EQ(r.out, "hostile: returning\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "rt_sigreturn to a kernel address")) << describe(r);
+}
+
+TEST_P(GuestProgram, SignalReturnWithInvalidFpuStateIsSigsegv) {
+    RunResult r = kiln_run({prog("signals"), "badfpu"});
+    EXPECT_EQ(r.status, 139) << describe(r);
+    EXPECT_EQ(r.out, "hostile: returning\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "rt_sigreturn found an invalid FPU state")) << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

@@ -1,7 +1,8 @@
 /* Signal delivery to handlers: `signals CASE...` runs the cases in turn,
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
-   badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow. */
+   badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow, hostile,
+   kernelrip, badfpu. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -537,6 +538,54 @@ static void case_overflow(void) {
     CHECK(fault_addr != 0);
 }
 
+/* ---- hostile rt_sigreturn: a handler that writes kernel segments,
+   IOPL and NT into its context still returns to user mode with user
+   segments and IOPL 0; a kernel RIP or an FPU image xrstor would refuse
+   ends the process with SIGSEGV instead of hurting the kernel ---- */
+
+static volatile int hostile_what;
+static void tamper(int sig, siginfo_t* si, void* ucv) {
+    (void)sig;
+    (void)si;
+    ucontext_t* uc = ucv;
+    if (hostile_what == 0) {
+        uc->uc_mcontext.gregs[REG_CSGSFS] = 0x0018000000000010ll; /* ss 0x18, cs 0x10 */
+        uc->uc_mcontext.gregs[REG_EFL] |= 0x3000 | 0x4000;        /* IOPL 3, NT */
+    } else if (hostile_what == 1) {
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)0xffffffff80100000ull;
+    } else {
+        uc->uc_mcontext.fpregs->mxcsr = 0xffffffffu; /* reserved bits: xrstor would #GP */
+    }
+}
+
+static void case_hostile(void) {
+    install(SIGUSR1, tamper, 0, 0);
+    hostile_what = 0;
+    raise(SIGUSR1);
+    unsigned long flags;
+    unsigned short cs, ss;
+    __asm__ volatile("pushfq; popq %0; movw %%cs, %1; movw %%ss, %2"
+                     : "=r"(flags), "=r"(cs), "=r"(ss));
+    CHECK((flags & 0x3000) == 0);
+    CHECK((cs & 3) == 3 && (ss & 3) == 3);
+}
+
+static void case_hostile_die(int what) {
+    install(SIGUSR1, tamper, 0, 0);
+    hostile_what = what;
+    printf("hostile: returning\n");
+    fflush(stdout);
+    raise(SIGUSR1);
+    printf("FAIL: survived\n");
+    exit(1);
+}
+static void case_kernelrip(void) {
+    case_hostile_die(1);
+}
+static void case_badfpu(void) {
+    case_hostile_die(2);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -555,7 +604,10 @@ int main(int argc, char** argv) {
                  {"alarmdefault", case_alarmdefault},
                  {"aborthandler", case_aborthandler},
                  {"rtqueue", case_rtqueue},
-                 {"overflow", case_overflow}};
+                 {"overflow", case_overflow},
+                 {"hostile", case_hostile},
+                 {"kernelrip", case_kernelrip},
+                 {"badfpu", case_badfpu}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
