@@ -71,9 +71,11 @@ int64_t restart_if_interrupted(int64_t r) {
 
 bool signal_may_arrive() {
     // As signal.cpp's wait_for_signal sees it: one thread, no other
-    // process, so only an armed ITIMER_REAL can send one.
+    // process, so only an armed ITIMER_REAL can send one (and its SIGALRM
+    // ends a wait only when not blocked).
     // FIXME(signals): share one answer with signal.cpp (host signals too).
-    return sched::current().posix.itimers[kItimerReal].deadline_ns != 0;
+    const sched::Process& p = sched::current();
+    return p.posix.itimers[kItimerReal].deadline_ns != 0 && !(p.signal_mask & sigbit(kSigAlrm));
 }
 
 Result<void> SignalMaskForWait::install(uint64_t umask, uint64_t size) {
@@ -119,7 +121,10 @@ Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns,
     req.queues = queues;
     req.queue_count = 1;
     req.deadline_ns = deadline_ns;
-    req.wakeable = in->wakes_asynchronously() || signal_may_arrive();
+    req.wakeable_now = [](void* p) {
+        return static_cast<fs::Inode*>(p)->wakes_asynchronously() || signal_may_arrive();
+    };
+    req.wakeable_ctx = in;
     req.what = what;
     req.interrupted = signal_interrupts_wait;
     auto st = sched::wait(req, [&] {

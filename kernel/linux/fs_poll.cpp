@@ -42,15 +42,11 @@ uint64_t remaining(uint64_t deadline) {
     return deadline > now ? deadline - now : 0;
 }
 
-// Whether any open descriptor among fds could be changed by an interrupt.
-template <typename ForEachFd>
-bool any_wakes_asynchronously(ForEachFd&& each) {
-    bool any = signal_may_arrive();
-    each([&](int fd) {
-        auto f = fs::file_of_fd(fd);
-        if (f.ok() && (*f)->inode()->wakes_asynchronously()) any = true;
-    });
-    return any;
+// Whether an interrupt could still make a poll or select ready: an
+// object that changes on its own (an armed timerfd) or a signal.
+bool fd_wakes(int fd) {
+    auto f = fs::file_of_fd(fd);
+    return f.ok() && (*f)->inode()->wakes_asynchronously();
 }
 
 // ---- poll ----
@@ -91,9 +87,18 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
     if (ready == 0 && deadline != 0) {
         sched::WaitRequest req;
         req.deadline_ns = deadline;
-        req.wakeable = any_wakes_asynchronously([&](auto visit) {
-            for (size_t i = 0; i < nfds; i++) visit(fds[i].fd);
-        });
+        struct Set {
+            PollFd* fds;
+            size_t n;
+        } set = {fds, nfds};
+        req.wakeable_ctx = &set;
+        req.wakeable_now = [](void* p) {
+            auto* s = static_cast<Set*>(p);
+            for (size_t i = 0; i < s->n; i++) {
+                if (fd_wakes(s->fds[i].fd)) return true;
+            }
+            return signal_may_arrive();
+        };
         req.what = "poll with no timeout";
         req.interrupted = signal_interrupts_wait;
         auto st = sched::wait(req, [&] {
@@ -199,11 +204,19 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
     if (ready == 0 && deadline != 0) {
         sched::WaitRequest req;
         req.deadline_ns = deadline;
-        req.wakeable = any_wakes_asynchronously([&](auto visit) {
-            for (int fd = 0; fd < nfds; fd++) {
-                if (bit(s->in[0], fd) || bit(s->in[1], fd) || bit(s->in[2], fd)) visit(fd);
+        struct Sets {
+            FdSets* s;
+            int nfds;
+        } sets = {s, nfds};
+        req.wakeable_ctx = &sets;
+        req.wakeable_now = [](void* p) {
+            auto* w = static_cast<Sets*>(p);
+            for (int fd = 0; fd < w->nfds; fd++) {
+                bool in = bit(w->s->in[0], fd) || bit(w->s->in[1], fd) || bit(w->s->in[2], fd);
+                if (in && fd_wakes(fd)) return true;
             }
-        });
+            return signal_may_arrive();
+        };
         req.what = "select with no timeout";
         req.interrupted = signal_interrupts_wait;
         Errno failed = Errno::kEINVAL;

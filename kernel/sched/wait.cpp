@@ -9,6 +9,21 @@
 
 namespace kiln::sched {
 
+namespace {
+
+bool can_be_woken(const WaitRequest& req) {
+    return req.wakeable_now != nullptr ? req.wakeable_now(req.wakeable_ctx) : req.wakeable;
+}
+
+void report_deadlock(const WaitRequest& req) {
+    klog::error(
+        "kiln: %s would block for ever: the process has one thread and no timer can make "
+        "it ready (deadlock); returning EDEADLK",
+        req.what);
+}
+
+}  // namespace
+
 WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
     const bool was_enabled = arch::irq_enabled();
     arch::irq_disable();
@@ -17,11 +32,8 @@ WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
         status = WaitStatus::kReady;
     } else if (req.interrupted != nullptr && req.interrupted()) {
         status = WaitStatus::kInterrupted;
-    } else if (req.deadline_ns == kWaitForever && !req.wakeable) {
-        klog::error(
-            "kiln: %s would block for ever: the process has one thread and no timer can make "
-            "it ready (deadlock); returning EDEADLK",
-            req.what);
+    } else if (req.deadline_ns == kWaitForever && !can_be_woken(req)) {
+        report_deadlock(req);
         status = WaitStatus::kDeadlock;
     } else {
         Timer t;
@@ -37,6 +49,11 @@ WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
             }
             if (req.deadline_ns != kWaitForever && arch::monotonic_ns() >= req.deadline_ns) {
                 status = WaitStatus::kTimedOut;
+                break;
+            }
+            if (req.deadline_ns == kWaitForever && !can_be_woken(req)) {
+                report_deadlock(req);
+                status = WaitStatus::kDeadlock;
                 break;
             }
             arch::wait_for_interrupt();

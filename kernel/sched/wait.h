@@ -53,6 +53,11 @@ struct WaitRequest {
     // Whether anything but the waiting thread can make the condition hold
     // (an armed timer now; other threads later).
     bool wakeable = false;
+    // When set, asked instead of `wakeable` before every halt of a wait
+    // with no deadline (what could end it may change while it waits: a
+    // timer fires once and is gone).
+    bool (*wakeable_now)(void* ctx) = nullptr;
+    void* wakeable_ctx = nullptr;
     const char* what = "wait";  // for the deadlock report
     // Checked before halting and after every wake-up; true ends the wait
     // (the syscall layer passes "an unblocked signal is pending").

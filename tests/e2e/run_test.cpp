@@ -341,6 +341,14 @@ TEST_P(GuestProgram, BlockingReadThatCannotEndIsADeadlock) {
     EXPECT_TRUE(contains(r.err, "deadlock")) << describe(r);
 }
 
+// The only timer that could end the wait sends a signal the process
+// blocks: once it has fired, nothing can, and the wait says so.
+TEST_P(GuestProgram, BlockingReadWithOnlyABlockedAlarmIsADeadlock) {
+    RunResult r = kiln_run({prog("pipes"), "deadlock-blocked-alarm"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "deadlock: read=-1 errno=Resource deadlock")) << describe(r);
+}
+
 TEST_P(GuestProgram, WriteWithoutReaderDiesOfSigpipe) {
     RunResult r = kiln_run({prog("pipes"), "sigpipe"});
     EXPECT_EQ(r.status, 141) << describe(r);

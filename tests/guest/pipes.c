@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -215,7 +216,16 @@ static int timerfds(void) {
 static int special(const char* what) {
     int p[2];
     CHECK(pipe(p) == 0, "pipe");
-    if (strcmp(what, "deadlock") == 0) {
+    if (strcmp(what, "deadlock-blocked-alarm") == 0) {
+        /* the one timer that could end the wait sends a blocked signal */
+        sigset_t alrm;
+        sigemptyset(&alrm);
+        sigaddset(&alrm, SIGALRM);
+        sigprocmask(SIG_BLOCK, &alrm, NULL);
+        struct itimerval it = {{0, 0}, {0, 10000}};
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+    if (strncmp(what, "deadlock", 8) == 0) {
         char c;
         ssize_t r = read(p[0], &c, 1);
         printf("deadlock: read=%zd errno=%s\n", r, r < 0 ? strerror(errno) : "-");
