@@ -493,6 +493,13 @@ TEST_P(GuestProgram, SignalReturnWithInvalidFpuStateIsSigsegv) {
     EXPECT_TRUE(contains(r.err, "rt_sigreturn found an invalid FPU state")) << describe(r);
 }
 
+TEST_P(GuestProgram, SignalReturnWithInvalidXsaveHeaderIsSigsegv) {
+    RunResult r = kiln_run({prog("signals"), "badxsave"});
+    EXPECT_EQ(r.status, 139) << describe(r);
+    EXPECT_EQ(r.out, "hostile: returning\n") << describe(r);
+    EXPECT_TRUE(contains(r.err, "rt_sigreturn found an invalid FPU state")) << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

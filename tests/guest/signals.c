@@ -2,7 +2,7 @@
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
    badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow, hostile,
-   kernelrip, badfpu. */
+   kernelrip, badfpu, badxsave. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -553,8 +553,19 @@ static void tamper(int sig, siginfo_t* si, void* ucv) {
         uc->uc_mcontext.gregs[REG_EFL] |= 0x3000 | 0x4000;        /* IOPL 3, NT */
     } else if (hostile_what == 1) {
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)0xffffffff80100000ull;
-    } else {
+    } else if (hostile_what == 2) {
         uc->uc_mcontext.fpregs->mxcsr = 0xffffffffu; /* reserved bits: xrstor would #GP */
+    } else {
+        /* XSTATE_BV naming features XCR0 lacks (xrstor would #GP), when the
+           frame carries an XSAVE image (FP_XSTATE_MAGIC1 at byte 464). */
+        unsigned char* fp = (unsigned char*)uc->uc_mcontext.fpregs;
+        unsigned magic;
+        memcpy(&magic, fp + 464, 4);
+        if (magic == 0x46505853u) {
+            memset(fp + 512, 0xff, 8);
+        } else {
+            uc->uc_mcontext.fpregs->mxcsr = 0xffffffffu;
+        }
     }
 }
 
@@ -585,6 +596,9 @@ static void case_kernelrip(void) {
 static void case_badfpu(void) {
     case_hostile_die(2);
 }
+static void case_badxsave(void) {
+    case_hostile_die(3);
+}
 
 int main(int argc, char** argv) {
     static const struct {
@@ -607,7 +621,8 @@ int main(int argc, char** argv) {
                  {"overflow", case_overflow},
                  {"hostile", case_hostile},
                  {"kernelrip", case_kernelrip},
-                 {"badfpu", case_badfpu}};
+                 {"badfpu", case_badfpu},
+                 {"badxsave", case_badxsave}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
