@@ -1,4 +1,4 @@
-// syscall-bench: the guest side of bench/syscall. Times four system-call
+// syscall-bench: the guest side of bench/syscall. Times seven system-call
 // workloads from inside one process and prints one line per benchmark,
 //   NAME VALUE UNIT        e.g.  "getpid 812.4 ns/op", "write_256m 1534.2 MB/s"
 // so that the same binary can run natively and under `kiln run` and the
@@ -10,10 +10,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +28,9 @@ enum {
     kSmallFile = 4096,
     kChunk = 1 << 20,      // one write() call
     kWriteTotalMiB = 256,  // the sequential write's size
+    kPipeIters = 100000,
+    kEpollIters = 100000,
+    kTimerTicks = 200,  // 1 ms apart
 };
 
 static int g_failed;
@@ -162,6 +169,90 @@ static void bench_write(const char* dir) {
     report("write_256m", mb / ((double)(t1 - t0) / 1e9), "MB/s");
 }
 
+// One byte through a pipe and back out: write + read on the same pipe.
+static void bench_pipe(void) {
+    int p[2];
+    if (pipe(p) != 0) {
+        failed("pipe_round_trip", "pipe");
+        return;
+    }
+    char c = 'x';
+    long long t0 = 0;
+    int ok = 1;
+    for (int i = -1000; i < kPipeIters && ok; i++) {
+        if (i == 0) t0 = now_ns();
+        ok = write(p[1], &c, 1) == 1 && read(p[0], &c, 1) == 1;
+    }
+    long long t1 = now_ns();
+    close(p[0]);
+    close(p[1]);
+    if (!ok) {
+        failed("pipe_round_trip", "write/read");
+        return;
+    }
+    report("pipe_round_trip", (double)(t1 - t0) / kPipeIters, "ns/op");
+}
+
+// Readiness through epoll: an eventfd write makes it ready, epoll_wait
+// reports it, a read consumes it.
+static void bench_epoll(void) {
+    int ep = epoll_create1(0);
+    int e = eventfd(0, EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1}, out;
+    if (ep < 0 || e < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, e, &ev) != 0) {
+        failed("eventfd_epoll_wait", "epoll_create1/eventfd/epoll_ctl");
+        return;
+    }
+    uint64_t one = 1, v;
+    long long t0 = 0;
+    int ok = 1;
+    for (int i = -1000; i < kEpollIters && ok; i++) {
+        if (i == 0) t0 = now_ns();
+        ok = write(e, &one, 8) == 8 && epoll_wait(ep, &out, 1, -1) == 1 && read(e, &v, 8) == 8;
+    }
+    long long t1 = now_ns();
+    close(e);
+    close(ep);
+    if (!ok) {
+        failed("eventfd_epoll_wait", "write/epoll_wait/read");
+        return;
+    }
+    report("eventfd_epoll_wait", (double)(t1 - t0) / kEpollIters, "ns/op");
+}
+
+// How late epoll_wait returns after a 1 ms periodic timerfd expires: the
+// idle wake-up path (halt, timer interrupt, back to the program).
+static void bench_timer_wakeup(void) {
+    int ep = epoll_create1(0);
+    int t = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1}, out;
+    if (ep < 0 || t < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, t, &ev) != 0) {
+        failed("timerfd_wakeup_late", "epoll_create1/timerfd_create/epoll_ctl");
+        return;
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    long long first = (long long)start.tv_sec * 1000000000LL + start.tv_nsec + 1000000;
+    struct itimerspec its = {{0, 1000000}, {first / 1000000000LL, first % 1000000000LL}};
+    if (timerfd_settime(t, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+        failed("timerfd_wakeup_late", "timerfd_settime");
+        return;
+    }
+    long long late = 0;
+    uint64_t seen = 0, n;
+    while (seen < kTimerTicks) {
+        if (epoll_wait(ep, &out, 1, -1) != 1 || read(t, &n, 8) != 8) {
+            failed("timerfd_wakeup_late", "epoll_wait/read");
+            return;
+        }
+        seen += n;
+        late += now_ns() - (first + (long long)(seen - 1) * 1000000);
+    }
+    close(t);
+    close(ep);
+    report("timerfd_wakeup_late", (double)late / kTimerTicks, "ns/op");
+}
+
 int main(int argc, char** argv) {
     const char* dir = "/tmp";
     for (int i = 1; i < argc; i++) {
@@ -177,5 +268,8 @@ int main(int argc, char** argv) {
     bench_clock();
     bench_open_read(dir);
     bench_write(dir);
+    bench_pipe();
+    bench_epoll();
+    bench_timer_wakeup();
     return g_failed;
 }

@@ -30,6 +30,9 @@ constexpr Benchmark kBenchmarks[] = {
     {"clock_gettime", "clock_gettime MONOTONIC", false},
     {"open_read_close", "open+read 4K+close", false},
     {"write_256m", "write 256 MiB+fsync", true},
+    {"pipe_round_trip", "pipe write+read 1 B", false},
+    {"eventfd_epoll_wait", "eventfd+epoll_wait+read", false},
+    {"timerfd_wakeup_late", "timerfd 1 ms, wake late", false},
 };
 
 struct Options {
