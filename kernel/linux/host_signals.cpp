@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/traps.h"
+#include "linux/signal_delivery.h"
 #include "linux/sigset.h"
 #include "sched/process.h"
 
@@ -35,6 +36,9 @@ void init_host_signals(const BootInfo& boot) {
     arch::lapic_enable();
     arch::set_irq_handler(abi::kHostSignalVector, on_host_signal);
     post(read_port());  // the first read opts in; it may already carry signals
+    // pause() and sigsuspend() now have something to wait for.
+    set_external_signals(sigbit(kSigHup) | sigbit(kSigInt) | sigbit(kSigQuit) | sigbit(kSigTerm) |
+                         sigbit(kSigUsr1) | sigbit(kSigUsr2));
 }
 
 }  // namespace kiln::sys

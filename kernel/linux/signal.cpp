@@ -111,15 +111,9 @@ int64_t sys_sigaltstack(const SyscallArgs& a) {
 
 // ---- waiting for a signal ----
 
-// Whether anything could still send the process a signal while it waits:
-// with one thread and no other process, only an armed ITIMER_REAL.
-bool signal_can_arrive() {
-    return sched::current().posix.itimers[kItimerReal].deadline_ns != 0;
-}
-
-// Waits until a signal outside `mask` is pending and not ignored. Nothing
-// else runs in the VM that could send one when no timer is armed, so such
-// a wait would hang for ever: the process ends with a clear report instead.
+// Waits until a signal outside `mask` is pending and not ignored. When
+// nothing could send one (signal_can_arrive) the wait would hang for ever:
+// the process ends with a clear report instead.
 void wait_for_signal(uint64_t mask, const char* call) {
     Process& p = sched::current();
     arch::IrqGuard masked;
@@ -130,7 +124,7 @@ void wait_for_signal(uint64_t mask, const char* call) {
             if (signal_fate(sig, p.signal_actions[sig - 1].handler) != SignalFate::kIgnore) return;
             discard_pending(sig);  // an ignored one does not end the wait
         }
-        if (!signal_can_arrive()) {
+        if (!signal_can_arrive(mask)) {
             klog::error(
                 "kiln: %s waits for a signal, but this process has no other thread or process "
                 "and no timer that could send one; ending it as if killed",

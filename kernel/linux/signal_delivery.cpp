@@ -60,6 +60,7 @@ constexpr uint64_t kFlagsIf = 0x200, kFlagsTf = 0x100, kFlagsDf = 0x400, kFlagsR
 TrapFrame* current_frame = nullptr;
 uint64_t current_nr = 0;  // the syscall number, for a restart
 bool full_return = false;
+uint64_t external_signals = 0;  // set_external_signals
 constexpr uint64_t kSyscallVector = 0x100;  // user_entry.S marks syscall frames so
 
 // A syscall that a signal cut short: restarted or EINTR (signal_frame.h).
@@ -249,6 +250,20 @@ const char* sender(const SigInfo& info) {
     if (info.si_code == kSiKernel) return "sent by its interval timer";
     if (info.si_code == kSiUser && info.fields.kill.pid == 0) return "sent from the host";
     return "sent by the process itself";
+}
+
+void set_external_signals(uint64_t set) { external_signals = set; }
+
+bool signal_can_arrive(uint64_t mask) {
+    const Process& p = sched::current();
+    uint64_t could = external_signals;
+    if (p.posix.itimers[kItimerReal].deadline_ns != 0) could |= sigbit(kSigAlrm);
+    could &= ~mask;
+    for (int sig = lowest_signal(could); sig != 0; sig = lowest_signal(could)) {
+        could &= ~sigbit(sig);
+        if (signal_fate(sig, p.signal_actions[sig - 1].handler) != SignalFate::kIgnore) return true;
+    }
+    return false;
 }
 
 bool signal_ready() {

@@ -36,6 +36,15 @@ bool post_signal_info(const SigInfo& info);
 // disposition became SIG_IGN, or a wait passed over it as ignored).
 void discard_pending(int sig);
 
+// Signals a source outside the process may send at any moment: the host's,
+// forwarded by the monitor (host_signals.cpp sets them once it opts in).
+void set_external_signals(uint64_t set);
+
+// Whether a signal outside `mask` that is not ignored could still arrive
+// while the process waits: an external one, or SIGALRM from an armed
+// ITIMER_REAL. One thread and no other process: nothing else sends one.
+bool signal_can_arrive(uint64_t mask);
+
 // True when a pending signal is not blocked: a blocking call in progress
 // ends (EINTR) so that the signal can be acted on.
 bool signal_ready();

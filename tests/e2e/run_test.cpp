@@ -500,6 +500,15 @@ TEST_P(GuestProgram, SignalReturnWithInvalidXsaveHeaderIsSigsegv) {
     EXPECT_TRUE(contains(r.err, "rt_sigreturn found an invalid FPU state")) << describe(r);
 }
 
+// pause() with host signals forwarded has something to wait for: SIGTERM
+// sent to kiln run reaches the handler (from pid 0, outside the VM).
+TEST_P(GuestProgram, SignalPauseWaitsForAHostSignal) {
+    RunResult r = kiln_run({prog("signals"), "pausehost"},
+                           {.timeout_s = 20, .signal = SIGTERM, .signal_after = "pausing\n"});
+    EXPECT_EQ(r.status, 42) << describe(r);
+    EXPECT_EQ(r.out, "pausing\ngot signal 15 from pid 0\n") << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

@@ -2,7 +2,7 @@
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
    badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow, hostile,
-   kernelrip, badfpu, badxsave. */
+   kernelrip, badfpu, badxsave, pausehost. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -600,6 +600,25 @@ static void case_badxsave(void) {
     case_hostile_die(3);
 }
 
+/* ---- pausehost: pause() waits for a signal from the host (kiln-vmm
+   forwards SIGTERM); the handler ends the program with 42 ---- */
+
+static void on_term(int sig, siginfo_t* si, void* uc) {
+    (void)uc;
+    printf("got signal %d from pid %d\n", sig, (int)si->si_pid);
+    fflush(stdout);
+    _exit(42);
+}
+
+static void case_pausehost(void) {
+    install(SIGTERM, on_term, 0, 0);
+    printf("pausing\n");
+    fflush(stdout);
+    pause();
+    printf("FAIL: pause returned\n");
+    exit(1);
+}
+
 int main(int argc, char** argv) {
     static const struct {
         const char* name;
@@ -622,7 +641,8 @@ int main(int argc, char** argv) {
                  {"hostile", case_hostile},
                  {"kernelrip", case_kernelrip},
                  {"badfpu", case_badfpu},
-                 {"badxsave", case_badxsave}};
+                 {"badxsave", case_badxsave},
+                 {"pausehost", case_pausehost}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
