@@ -4,6 +4,7 @@
 #include <linux/fcntl.h>
 
 #include "fs/tree.h"
+#include "klog.h"
 #include "linux/process_state.h"
 #include "linux/signal_delivery.h"
 #include "linux/signal_frame.h"
@@ -103,7 +104,16 @@ void SignalMaskForWait::finish(bool interrupted) {
     active_ = false;
 }
 
-Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what) {
+void note_waiting_for_host_signal(const char* what) {
+    static bool said = false;
+    if (said) return;
+    said = true;
+    klog::warn("kiln: %s waits on descriptors nothing can make ready; only a signal from the host can end it",
+               what);
+}
+
+Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what,
+                             bool any_signal) {
     // The object's watchers wake the queue; with one thread the halt ends
     // on any interrupt anyway, but this is where a blocked thread hooks in.
     struct Waker {
@@ -121,9 +131,19 @@ Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns,
     req.queues = queues;
     req.queue_count = 1;
     req.deadline_ns = deadline_ns;
-    req.wakeable_now = [](void* p) {
-        return static_cast<fs::Inode*>(p)->wakes_asynchronously() || signal_may_arrive();
-    };
+    if (any_signal) {
+        req.wakeable_now = [](void* p) {
+            return static_cast<fs::Inode*>(p)->wakes_asynchronously() ||
+                   signal_can_arrive(sched::current().signal_mask);
+        };
+        if (deadline_ns == sched::kWaitForever && !in->wakes_asynchronously() && !signal_may_arrive() &&
+            signal_can_arrive(sched::current().signal_mask))
+            note_waiting_for_host_signal(what);
+    } else {
+        req.wakeable_now = [](void* p) {
+            return static_cast<fs::Inode*>(p)->wakes_asynchronously() || signal_may_arrive();
+        };
+    }
     req.wakeable_ctx = in;
     req.what = what;
     req.interrupted = signal_interrupts_wait;

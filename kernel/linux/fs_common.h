@@ -84,7 +84,13 @@ private:
     uint64_t old_ = 0;
     bool active_ = false;
 };
-Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what);
+// any_signal: a signal from the host also counts as something that can end
+// the wait (poll, select and epoll_wait double as "wait for a signal");
+// reads and writes count only the process's own timer.
+Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns, const char* what,
+                             bool any_signal = false);
+// For a wait that only a signal from the host can end: says so once.
+void note_waiting_for_host_signal(const char* what);
 // The same to and from application memory, in chunks.
 Result<size_t> file_read_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* pos);
 Result<size_t> file_write_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* pos);

@@ -16,11 +16,13 @@
 #include "arch/x86_64/clock.h"
 #include "fs/epoll.h"
 #include "linux/fs_common.h"
+#include "linux/signal_delivery.h"
 #include "linux/signal_frame.h"
 #include "linux/timerfd.h"
 #include "linux/timespec.h"
 #include "linux/user.h"
 #include "mm/new.h"
+#include "sched/process.h"
 #include "sched/wait.h"
 
 namespace kiln::sys {
@@ -97,10 +99,15 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
             for (size_t i = 0; i < s->n; i++) {
                 if (fd_wakes(s->fds[i].fd)) return true;
             }
-            return signal_may_arrive();
+            return signal_can_arrive(sched::current().signal_mask);
         };
         req.what = "poll with no timeout";
         req.interrupted = signal_interrupts_wait;
+        if (deadline == sched::kWaitForever && !signal_may_arrive() && req.wakeable_now(&set)) {
+            bool objects = false;
+            for (size_t i = 0; i < nfds && !objects; i++) objects = fd_wakes(fds[i].fd);
+            if (!objects) note_waiting_for_host_signal(req.what);
+        }
         auto st = sched::wait(req, [&] {
             timerfd_deliver_notifications();
             ready = scan_poll(fds, nfds);
@@ -215,10 +222,18 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
                 bool in = bit(w->s->in[0], fd) || bit(w->s->in[1], fd) || bit(w->s->in[2], fd);
                 if (in && fd_wakes(fd)) return true;
             }
-            return signal_may_arrive();
+            return signal_can_arrive(sched::current().signal_mask);
         };
         req.what = "select with no timeout";
         req.interrupted = signal_interrupts_wait;
+        if (deadline == sched::kWaitForever && !signal_may_arrive() && req.wakeable_now(&sets)) {
+            bool objects = false;
+            for (int fd = 0; fd < nfds && !objects; fd++) {
+                bool in = bit(s->in[0], fd) || bit(s->in[1], fd) || bit(s->in[2], fd);
+                objects = in && fd_wakes(fd);
+            }
+            if (!objects) note_waiting_for_host_signal(req.what);
+        }
         Errno failed = Errno::kEINVAL;
         bool fail = false;
         auto st = sched::wait(req, [&] {
@@ -345,7 +360,7 @@ int64_t do_epoll_wait(int epfd, uint64_t uevents, int maxevents, uint64_t deadli
         }
         if (deadline == 0) return 0;
         bool ready =
-            TRY_SYS(wait_for_events(ep, fs::kPollIn, deadline, "epoll_wait with no timeout"));
+            TRY_SYS(wait_for_events(ep, fs::kPollIn, deadline, "epoll_wait with no timeout", true));
         if (!ready) return 0;
     }
 }

@@ -379,7 +379,32 @@ static int test_eintr(void) {
     return 0;
 }
 
-int main(void) {
+static void on_term(int sig) {
+    (void)sig;
+}
+
+/* "host-signal": epoll_wait and poll with no timeout on a pipe nothing
+   will write to; only SIGTERM from the host (sent by the test) ends each
+   wait, with EINTR after the handler. */
+static int wait_for_host_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0, "sigaction");
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1}, out;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "epoll_ctl");
+    printf("waiting\n");
+    fflush(stdout);
+    int r = epoll_wait(ep, &out, 1, -1);
+    printf("epoll_wait: %d %s\n", r, r < 0 ? strerror(errno) : "-");
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "host-signal") == 0) return wait_for_host_signal();
     if (test_poll() || test_select() || test_epoll() || test_eintr()) return 1;
     printf("polling: all ok\n");
     return 0;
