@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/traps.h"
+#include "klog.h"
 #include "linux/signal_frame.h"
 #include "linux/sigset.h"
 #include "linux/syscall.h"
@@ -60,7 +61,7 @@ constexpr uint64_t kFlagsIf = 0x200, kFlagsTf = 0x100, kFlagsDf = 0x400, kFlagsR
 TrapFrame* current_frame = nullptr;
 uint64_t current_nr = 0;  // the syscall number, for a restart
 bool full_return = false;
-uint64_t external_signals = 0;  // set_external_signals
+uint64_t external_signals = 0;              // set_external_signals
 constexpr uint64_t kSyscallVector = 0x100;  // user_entry.S marks syscall frames so
 
 // A syscall that a signal cut short: restarted or EINTR (signal_frame.h).
@@ -252,7 +253,9 @@ const char* sender(const SigInfo& info) {
     return "sent by the process itself";
 }
 
-void set_external_signals(uint64_t set) { external_signals = set; }
+void set_external_signals(uint64_t set) {
+    external_signals = set;
+}
 
 bool signal_can_arrive(uint64_t mask) {
     const Process& p = sched::current();
@@ -292,8 +295,18 @@ bool return_to_user(TrapFrame& f) {
         switch (signal_fate(sig, act.handler)) {
             case SignalFate::kIgnore:
             case SignalFate::kContinue:
-            case SignalFate::kStop:  // nothing could continue a stopped unikernel
                 continue;
+            case SignalFate::kStop: {
+                // Nothing could send SIGCONT to a stopped unikernel, so
+                // stopping would hang the VM for good.
+                static bool reported = false;
+                if (!reported) {
+                    reported = true;
+                    klog::warn("kiln: %s would stop the process; kiln does not stop processes",
+                               sched::signal_name(sig));
+                }
+                continue;
+            }
             case SignalFate::kTerminate:
             case SignalFate::kCoreDump:
                 sched::die_of_signal(sig, sender(info));
