@@ -26,7 +26,9 @@ struct Epoll::Item {
     uint64_t data = 0;
     bool queued = false;
     Item* rnext = nullptr;  // ready list
-    Item* next = nullptr;   // interest list
+    Item* next = nullptr;   // interest list (doubly linked)
+    Item* prev = nullptr;
+    Item* hnext = nullptr;  // hash chain by fd
 
     uint32_t interest() const { return (events & ~kPrivateBits) | (events ? kAlways : 0); }
 };
@@ -37,19 +39,41 @@ Epoll::Epoll() {
 
 Epoll::~Epoll() {
     while (items_ != nullptr) remove(items_);
+    mm::heap_free(buckets_);
+}
+
+// Items are found by fd through a chained hash table (servers add and
+// delete one item per connection), doubled when it averages two per chain.
+size_t Epoll::bucket_of(int fd) const {
+    return static_cast<uint32_t>(fd) & (nbuckets_ - 1);
 }
 
 Epoll::Item* Epoll::find(int fd, File* file) const {
-    for (Item* it = items_; it != nullptr; it = it->next) {
+    if (buckets_ == nullptr) return nullptr;
+    for (Item* it = buckets_[bucket_of(fd)]; it != nullptr; it = it->hnext) {
         if (it->fd == fd && it->file == file) return it;
     }
     return nullptr;
 }
 
+Result<void> Epoll::grow() {
+    size_t n = nbuckets_ == 0 ? 16 : nbuckets_ * 2;
+    auto** b = static_cast<Item**>(mm::heap_alloc(n * sizeof(Item*), alignof(Item*)));
+    if (b == nullptr) return Error(Errno::kENOMEM);
+    for (size_t i = 0; i < n; i++) b[i] = nullptr;
+    mm::heap_free(buckets_);
+    buckets_ = b;
+    nbuckets_ = n;
+    for (Item* it = items_; it != nullptr; it = it->next) {
+        size_t k = bucket_of(it->fd);
+        it->hnext = buckets_[k];
+        buckets_[k] = it;
+    }
+    return {};
+}
+
 size_t Epoll::item_count() const {
-    size_t n = 0;
-    for (Item* it = items_; it != nullptr; it = it->next) n++;
-    return n;
+    return count_;
 }
 
 void Epoll::enqueue(Item* it) {
@@ -82,12 +106,18 @@ void Epoll::unqueue(Item* it) {
 
 void Epoll::remove(Item* it) {
     unqueue(it);
-    for (Item** p = &items_; *p != nullptr; p = &(*p)->next) {
+    if (it->prev != nullptr)
+        it->prev->next = it->next;
+    else
+        items_ = it->next;
+    if (it->next != nullptr) it->next->prev = it->prev;
+    for (Item** p = &buckets_[bucket_of(it->fd)]; *p != nullptr; p = &(*p)->hnext) {
         if (*p == it) {
-            *p = it->next;
+            *p = it->hnext;
             break;
         }
     }
+    count_--;
     if (PollWatchers* w = it->inode->poll_watchers()) w->remove(&it->watch);
     if (it->file != nullptr) it->file->remove_close_hook(&it->close);
     mm::destroy(it);
@@ -148,6 +178,7 @@ Result<void> Epoll::ctl(int op, int fd, File* file, uint32_t events, uint64_t da
                 if (reaches(e, 1)) return Error(Errno::kELOOP);
                 if (e->depth_below() + 1 > kMaxNests) return Error(Errno::kELOOP);
             }
+            if (count_ + 1 > nbuckets_ * 2) TRY(grow());
             it = mm::make<Item>();
             if (it == nullptr) return Error(Errno::kENOMEM);
             it->watch.notify = item_notified;
@@ -159,7 +190,11 @@ Result<void> Epoll::ctl(int op, int fd, File* file, uint32_t events, uint64_t da
             it->events = events;
             it->data = data;
             it->next = items_;
+            if (items_ != nullptr) items_->prev = it;
             items_ = it;
+            it->hnext = buckets_[bucket_of(fd)];
+            buckets_[bucket_of(fd)] = it;
+            count_++;
             if (PollWatchers* w = target->poll_watchers()) w->add(&it->watch);
             file->add_close_hook(&it->close);
             break;

@@ -68,7 +68,13 @@ private:
     static void item_notified(PollWatcher* w, uint32_t events);
     static void item_file_closed(FileCloseHook* h);
 
+    size_t bucket_of(int fd) const;
+    Result<void> grow();
+
     Item* items_ = nullptr;
+    Item** buckets_ = nullptr;  // nbuckets_ chains (a power of two)
+    size_t nbuckets_ = 0;
+    size_t count_ = 0;
     Item* ready_head_ = nullptr;
     Item* ready_tail_ = nullptr;
     PollWatchers watchers_;

@@ -531,13 +531,13 @@ TEST_P(GuestProgram, HostSignalReachesTheHandler) {
     EXPECT_EQ(r.out, "sleeping\ngot signal 15\n") << describe(r);
 }
 
-// epoll_wait(-1) on a pipe nobody writes to is no deadlock when the host
+// epoll_pwait(-1) on a pipe nobody writes to is no deadlock when the host
 // can still send a signal: it waits, and SIGTERM's handler ends it (EINTR).
 TEST_P(GuestProgram, HostSignalEndsEpollWait) {
     RunResult r = kiln_run({prog("polling"), "host-signal"},
                            {.timeout_s = 20, .signal = SIGTERM, .signal_after = "waiting\n"});
     EXPECT_EQ(r.status, 0) << describe(r);
-    EXPECT_EQ(r.out, "waiting\nepoll_wait: -1 Interrupted system call\n") << describe(r);
+    EXPECT_EQ(r.out, "waiting\nepoll_pwait: -1 Interrupted system call\n") << describe(r);
 }
 
 TEST_P(GuestProgram, HostSignalDefaultActionEndsTheProgram) {

@@ -383,14 +383,20 @@ static void on_term(int sig) {
     (void)sig;
 }
 
-/* "host-signal": epoll_wait and poll with no timeout on a pipe nothing
-   will write to; only SIGTERM from the host (sent by the test) ends each
-   wait, with EINTR after the handler. */
+/* "host-signal": epoll_pwait with no timeout on a pipe nothing will write
+   to; only SIGTERM from the host (sent by the test once "waiting" is out)
+   ends it, with EINTR after the handler. SIGTERM stays blocked outside
+   the wait, so one that comes early is not lost before it. */
 static int wait_for_host_signal(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
     CHECK(sigaction(SIGTERM, &sa, NULL) == 0, "sigaction");
+    sigset_t term, none;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigemptyset(&none);
+    CHECK(sigprocmask(SIG_BLOCK, &term, NULL) == 0, "block SIGTERM");
     int p[2];
     CHECK(pipe(p) == 0, "pipe");
     int ep = epoll_create1(0);
@@ -398,8 +404,8 @@ static int wait_for_host_signal(void) {
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0, "epoll_ctl");
     printf("waiting\n");
     fflush(stdout);
-    int r = epoll_wait(ep, &out, 1, -1);
-    printf("epoll_wait: %d %s\n", r, r < 0 ? strerror(errno) : "-");
+    int r = epoll_pwait(ep, &out, 1, -1, &none);
+    printf("epoll_pwait: %d %s\n", r, r < 0 ? strerror(errno) : "-");
     return 0;
 }
 

@@ -219,4 +219,27 @@ TEST_F(PollTest, EpollCtlErrors) {
     ep->release();
 }
 
+// Many items: the fd hash grows, finds and forgets them.
+TEST_F(PollTest, EpollManyItems) {
+    auto* ep = mm::make<Epoll>();
+    PipeFiles p = pipe_files();
+    ASSERT_TRUE(p.w->inode()->write_at(0, "x", 1).ok());
+    for (int fd = 0; fd < 1000; fd++)
+        ASSERT_TRUE(ep->ctl(kEpollCtlAdd, fd, p.r, kPollIn, fd).ok()) << fd;
+    EXPECT_EQ(ep->item_count(), 1000u);
+    EXPECT_EQ(ep->ctl(kEpollCtlAdd, 537, p.r, kPollIn, 0).error(), Errno::kEEXIST);
+    for (int fd = 0; fd < 1000; fd += 2)
+        ASSERT_TRUE(ep->ctl(kEpollCtlDel, fd, p.r, 0, 0).ok()) << fd;
+    EXPECT_EQ(ep->item_count(), 500u);
+    EXPECT_EQ(ep->ctl(kEpollCtlMod, 536, p.r, kPollIn, 0).error(), Errno::kENOENT);
+    EXPECT_TRUE(ep->ctl(kEpollCtlMod, 537, p.r, kPollIn, 0).ok());
+    std::vector<EpollEvent> out(2000);
+    size_t n = ep->collect(out.data(), out.size());
+    EXPECT_EQ(n, 500u);  // every odd fd is ready
+    p.r->release();      // closing the file drops all 500
+    EXPECT_EQ(ep->item_count(), 0u);
+    p.w->release();
+    ep->release();
+}
+
 }  // namespace
