@@ -509,6 +509,12 @@ TEST_P(GuestProgram, SignalPauseWaitsForAHostSignal) {
     EXPECT_EQ(r.out, "pausing\ngot signal 15 from pid 0\n") << describe(r);
 }
 
+TEST_P(GuestProgram, SignalAltstackAutodisarm) {
+    RunResult r = kiln_run({prog("signals"), "autodisarm"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "autodisarm: ok\n") << describe(r);
+}
+
 TEST_P(GuestProgram, SignalAlarmEndsPauseSigsuspendAndNanosleep) {
     RunResult r = kiln_run({prog("signals"), "alarm"});
     EXPECT_EQ(r.status, 0) << describe(r);

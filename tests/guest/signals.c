@@ -2,7 +2,7 @@
    printing "CASE: ok" after each, or names the checks that failed (exit 1).
    Cases: send, mask, nodefer, resethand, segv, fpe, altstack, regs, skip,
    badstack, alarm, alarmdefault, aborthandler, rtqueue, overflow, hostile,
-   kernelrip, badfpu, badxsave, pausehost. */
+   kernelrip, badfpu, badxsave, pausehost, autodisarm. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -256,6 +256,34 @@ static void case_altstack(void) {
     install(SIGUSR1, where, 0, 0);
     raise(SIGUSR1);
     CHECK(!(handler_sp > (uintptr_t)mem && handler_sp < (uintptr_t)mem + size));
+}
+
+/* ---- autodisarm: SS_AUTODISARM disarms the alternate stack while its
+   handler runs (a nested signal could not clobber it) and rt_sigreturn
+   re-arms it ---- */
+
+static volatile int inner_flags;
+static void where_disarmed(int sig, siginfo_t* si, void* uc) {
+    where(sig, si, uc);
+    inner_flags = alt_flags;
+}
+
+static void case_autodisarm(void) {
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+    size_t size = 64 * 1024;
+    char* mem = malloc(size);
+    stack_t ss = {.ss_sp = mem, .ss_size = size, .ss_flags = SS_AUTODISARM};
+    CHECK(sigaltstack(&ss, NULL) == 0);
+    install(SIGUSR1, where_disarmed, SA_ONSTACK, 0);
+    raise(SIGUSR1);
+    CHECK(handler_sp > (uintptr_t)mem && handler_sp < (uintptr_t)mem + size);
+    CHECK(inner_flags == SS_DISABLE);
+    stack_t now;
+    sigaltstack(NULL, &now);
+    CHECK(now.ss_sp == mem && now.ss_size == size);
+    CHECK((unsigned)now.ss_flags == SS_AUTODISARM);
 }
 
 /* ---- regs: general, SSE (and AVX) registers survive a handler that
@@ -642,7 +670,8 @@ int main(int argc, char** argv) {
                  {"kernelrip", case_kernelrip},
                  {"badfpu", case_badfpu},
                  {"badxsave", case_badxsave},
-                 {"pausehost", case_pausehost}};
+                 {"pausehost", case_pausehost},
+                 {"autodisarm", case_autodisarm}};
     if (argc < 2) {
         fprintf(stderr, "usage: signals CASE...\n");
         return 2;
