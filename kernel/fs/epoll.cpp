@@ -1,6 +1,7 @@
 // epoll(7) instances (epoll.h). Rules from epoll_ctl(2): EEXIST/ENOENT by
 // (fd, open file), EPERM for files that do not support poll, EINVAL for
-// adding an instance to itself or EPOLLEXCLUSIVE with MOD, ELOOP for cycles
+// adding an instance to itself, EPOLLEXCLUSIVE with MOD, with EPOLLONESHOT
+// or the like, or on an instance, ELOOP for cycles
 // or more than EP_MAX_NESTS (4) levels below the outermost instance.
 // EPOLLERR and EPOLLHUP are always reported.
 #include "fs/epoll.h"
@@ -173,6 +174,14 @@ Result<void> Epoll::ctl(int op, int fd, File* file, uint32_t events, uint64_t da
     Item* it = find(fd, file);
     switch (op) {
         case kEpollCtlAdd: {
+            if (events & kEpollExclusive) {
+                // epoll_ctl(2): EPOLLEXCLUSIVE goes with few other bits and
+                // never on an epoll instance.
+                constexpr uint32_t kExclusiveOk = kPollIn | kPollOut | kPollErr | kPollHup |
+                                                  kEpollWakeup | kEpollEt | kEpollExclusive;
+                if ((events & ~kExclusiveOk) || target->as_epoll() != nullptr)
+                    return Error(Errno::kEINVAL);
+            }
             if (it != nullptr) return Error(Errno::kEEXIST);
             if (Epoll* e = target->as_epoll()) {
                 if (reaches(e, 1)) return Error(Errno::kELOOP);

@@ -195,6 +195,12 @@ TEST_F(PollTest, EpollCtlErrors) {
     EXPECT_EQ(ep->ctl(99, 4, p.r, kPollIn, 0).error(), Errno::kEINVAL);
     EXPECT_TRUE(ep->ctl(kEpollCtlDel, 4, p.r, 0, 0).ok());
     EXPECT_EQ(ep->item_count(), 1u);
+    // EPOLLEXCLUSIVE: not with ONESHOT, not changed by MOD.
+    EXPECT_EQ(ep->ctl(kEpollCtlAdd, 10, p.w, kPollOut | kEpollExclusive | kEpollOneshot, 0).error(),
+              Errno::kEINVAL);
+    EXPECT_TRUE(ep->ctl(kEpollCtlAdd, 10, p.w, kPollOut | kEpollExclusive, 0).ok());
+    EXPECT_EQ(ep->ctl(kEpollCtlMod, 10, p.w, kPollOut, 0).error(), Errno::kEINVAL);
+    EXPECT_TRUE(ep->ctl(kEpollCtlDel, 10, p.w, 0, 0).ok());
 
     // Nesting: a cycle is ELOOP.
     auto* inner = mm::make<Epoll>();
