@@ -9,17 +9,17 @@ struct kvm_run;
 
 namespace kiln::vmm {
 
-// Installs the handlers (before seccomp). `run` is the vCPU's kvm_run, whose
-// immediate_exit the handler sets so KVM_RUN returns promptly.
-void catch_host_signals(struct kvm_run* run);
+// Installs the handlers (before seccomp). Once the guest has opted in, a
+// signal raises the MSI right from the handler; before that it stops the VM
+// through run's immediate_exit.
+void catch_host_signals(struct kvm_run* run, int vm_fd);
 
 // The guest has opted in (it read the port once).
 bool guest_takes_host_signals();
 
-// After every KVM_RUN: raises the MSI when a signal waits for a guest that
-// takes them; returns a signal number when the guest never opted in and
-// the signal must end the VM (0 otherwise).
-int forward_host_signals(int vm_fd);
+// After every KVM_RUN: a signal number when the guest never opted in and
+// a signal must end the VM (0 otherwise).
+int forward_host_signals();
 
 // A 32-bit IN from kPortHostSignals: the pending set, cleared.
 uint32_t take_host_signals();

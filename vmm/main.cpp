@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     // and the output is dropped instead.
     signal(SIGPIPE, SIG_IGN);
 
-    catch_host_signals(vm.run);
+    catch_host_signals(vm.run, vm.vm_fd);
     install_seccomp();
     if (opt.debug_seccomp_violation) seccomp_violation();
 

@@ -100,7 +100,7 @@ int run_vcpu(Machine& m) {
     for (;;) {
         int rc = ioctl(m.vm.vcpu_fd, KVM_RUN, 0);
         ++m.counters.exits;
-        if (int sig = forward_host_signals(m.vm.vm_fd); sig != 0) {
+        if (int sig = forward_host_signals(); sig != 0) {
             // The guest never took host signals: end as the process would.
             m.uart.flush();
             return 128 + sig;
