@@ -352,8 +352,9 @@ void boot_stats(const Case& kiln) {
     }
     printf("VM exits %lld (io %lld, mmio %lld, hlt %lld, other %lld)\n", v["exits"], v["io"],
            v["mmio"], v["hlt"], v["other"]);
+    // vmm_rss_kib is already the process's RSS minus the guest pages.
     printf("kiln-vmm own memory: %lld KiB (RSS %lld KiB - guest pages touched %lld KiB)\n",
-           v["vmm_rss_kib"] - v["guest_touched_kib"], v["vmm_rss_kib"], v["guest_touched_kib"]);
+           v["vmm_rss_kib"], v["vmm_rss_kib"] + v["guest_touched_kib"], v["guest_touched_kib"]);
 }
 
 int usage() {
