@@ -663,6 +663,25 @@ protected:
     }
 };
 
+// Ctrl-C on `kiln run python3` is a KeyboardInterrupt inside Python, as
+// natively: the host's SIGINT reaches the program out of time.sleep().
+TEST_F(DebianProgram, Python3HostSigintIsKeyboardInterrupt) {
+    need("/usr/bin/python3");
+    std::string lib;
+    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
+        std::string d = std::string("/usr/lib/python") + v;
+        if (access((d + "/json").c_str(), F_OK) == 0) lib = d;
+    }
+    ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
+    RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c",
+                            "import time\nprint('sleeping', flush=True)\ntry:\n"
+                            "    time.sleep(30)\nexcept KeyboardInterrupt:\n"
+                            "    print('KeyboardInterrupt')\n"},
+                           {.timeout_s = 120, .signal = SIGINT, .signal_after = "sleeping\n"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "sleeping\nKeyboardInterrupt\n") << describe(r);
+}
+
 TEST_F(DebianProgram, Python3Json) {
     need("/usr/bin/python3");
     std::string lib;
