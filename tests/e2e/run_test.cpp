@@ -661,17 +661,23 @@ protected:
         if (access(path.c_str(), X_OK) != 0)
             GTEST_SKIP() << "SKIPPED: " << path << " not installed";
     }
+    // The host python's standard library (it travels with --copy): the
+    // directory holding `module`, or "" when none does.
+    static std::string python_stdlib(const std::string& module) {
+        std::string lib;
+        for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
+            std::string d = std::string("/usr/lib/python") + v;
+            if (access((d + "/" + module).c_str(), F_OK) == 0) lib = d;
+        }
+        return lib;
+    }
 };
 
 // Ctrl-C on `kiln run python3` is a KeyboardInterrupt inside Python, as
 // natively: the host's SIGINT reaches the program out of time.sleep().
 TEST_F(DebianProgram, Python3HostSigintIsKeyboardInterrupt) {
     need("/usr/bin/python3");
-    std::string lib;
-    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
-        std::string d = std::string("/usr/lib/python") + v;
-        if (access((d + "/json").c_str(), F_OK) == 0) lib = d;
-    }
+    std::string lib = python_stdlib("json");
     ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
     RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c",
                             "import time\nprint('sleeping', flush=True)\ntry:\n"
@@ -684,11 +690,7 @@ TEST_F(DebianProgram, Python3HostSigintIsKeyboardInterrupt) {
 
 TEST_F(DebianProgram, Python3Json) {
     need("/usr/bin/python3");
-    std::string lib;
-    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
-        std::string d = std::string("/usr/lib/python") + v;
-        if (access((d + "/json").c_str(), F_OK) == 0) lib = d;
-    }
+    std::string lib = python_stdlib("json");
     ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
     RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c",
                             "import json; print(json.dumps({\"a\": [1, 2]}))"},
@@ -701,11 +703,7 @@ TEST_F(DebianProgram, Python3Json) {
 // a selector timeout, hang-up once the writer closes, poll, os.eventfd.
 TEST_F(DebianProgram, Python3SelectOverPipes) {
     need("/usr/bin/python3");
-    std::string lib;
-    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
-        std::string d = std::string("/usr/lib/python") + v;
-        if (access((d + "/selectors.py").c_str(), F_OK) == 0) lib = d;
-    }
+    std::string lib = python_stdlib("selectors.py");
     ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
     const char* script =
         "import os, select, selectors, time\n"
@@ -737,11 +735,7 @@ TEST_F(DebianProgram, Python3SelectOverPipes) {
 // SIGINT as KeyboardInterrupt.
 TEST_F(DebianProgram, Python3SignalHandlers) {
     need("/usr/bin/python3");
-    std::string lib;
-    for (const char* v : {"3.13", "3.12", "3.11", "3.10"}) {
-        std::string d = std::string("/usr/lib/python") + v;
-        if (access((d + "/signal.py").c_str(), F_OK) == 0) lib = d;
-    }
+    std::string lib = python_stdlib("signal.py");
     ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
     const char* script =
         "import os, signal, time\n"
