@@ -18,6 +18,8 @@
 #include "linux/timespec.h"
 #include "linux/user.h"
 #include "sched/process.h"
+#include "sched/thread.h"
+#include "sched/wait.h"
 #include "sched/timer.h"
 
 namespace kiln::sys {
@@ -131,7 +133,7 @@ void wait_for_signal(uint64_t mask, const char* call) {
                 call);
             sched::die_of_signal(kSigKill, "deadlock: waited for a signal nothing can send");
         }
-        arch::wait_for_interrupt();
+        sched::block(sched::kWaitForever, true);  // post_signal wakes it
     }
 }
 

@@ -22,6 +22,16 @@ namespace kiln::sys {
 void set_syscall_frame(arch::TrapFrame* f);
 arch::TrapFrame* syscall_frame();
 
+// The per-thread part of the above: the scheduler saves it when a thread
+// stops running inside a system call and restores it when it resumes.
+struct SyscallState {
+    arch::TrapFrame* frame = nullptr;
+    uint64_t nr = 0;
+    bool full_return = false;
+};
+SyscallState syscall_state();
+void set_syscall_state(const SyscallState& s);
+
 // Makes sig pending for the process with si_code `code` (SI_USER, SI_TKILL,
 // SI_KERNEL); it is acted on at the next return to user mode unless
 // blocked. A signal whose disposition ignores it is discarded at once
