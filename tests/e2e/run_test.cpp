@@ -554,6 +554,14 @@ TEST_P(GuestProgram, HostSignalDefaultActionEndsTheProgram) {
     EXPECT_TRUE(contains(r.err, "killed by SIGINT")) << describe(r);
 }
 
+// Issue 4: futex timeouts, WAKE_BITSET, CMP_REQUEUE and WAKE_OP between
+// threads (musl's and glibc's pthread_create).
+TEST_P(GuestProgram, FutexBetweenThreads) {
+    RunResult r = kiln_run({prog("futex")}, {.timeout_s = 30});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "futex: ok\n") << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
 
 class GuestCxx : public GuestProgram {};
