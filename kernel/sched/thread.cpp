@@ -6,6 +6,8 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "arch/x86_64/fpu.h"
+#include "arch/x86_64/paging.h"
+#include "mm/memory.h"
 #include "mm/heap.h"
 #include "mm/new.h"
 #include "sched/wait.h"
@@ -34,6 +36,35 @@ int live = 1;
 int32_t next_tid = 2;
 Timer slice;
 volatile bool need_resched = false;
+
+// Kernel stacks live in slots of the stack window, each above an unmapped
+// guard page (an overflow faults instead of overwriting the heap). A slot
+// stays mapped once made and is reused by later threads.
+constexpr uint64_t kSlotSize = kKernelStackSize + 4096;
+uint64_t free_stacks[256];  // tops of unused, mapped slots
+int free_stack_count = 0;
+uint64_t next_slot = arch::kKernelStackWindowBase;
+
+uint64_t take_stack() {
+    if (free_stack_count > 0) return free_stacks[--free_stack_count];
+    if (next_slot + kSlotSize > arch::kKernelStackWindowBase + arch::kKernelStackWindowSize) return 0;
+    auto frames = mm::frames().alloc(kKernelStackSize / 4096);
+    if (!frames.ok()) return 0;
+    const uint64_t bottom = next_slot + 4096;  // above the guard page
+    if (!arch::kernel_address_space()
+             .map(bottom, *frames, kKernelStackSize, arch::kPteWrite | arch::kPteNoExec)
+             .ok()) {
+        (void)mm::frames().free(*frames, kKernelStackSize / 4096);
+        return 0;
+    }
+    next_slot += kSlotSize;
+    return bottom + kKernelStackSize;
+}
+
+// FIXME: past 256 idle slots the stack's memory is kept but not reused.
+void give_stack(uint64_t top) {
+    if (free_stack_count < 256) free_stacks[free_stack_count++] = top;
+}
 
 void enqueue(Thread* t) {
     t->run_next = nullptr;
@@ -86,7 +117,7 @@ void reap() {
         *p = t->run_next;
         unlink_all(t);
         if (t != &main_thread) {
-            mm::heap_free(t->kstack);
+            give_stack(t->kstack_top);
             mm::heap_free(t->fpu);
             mm::heap_free(t->io_buffer);
             mm::destroy(t);
@@ -157,11 +188,11 @@ Thread* create_thread(const arch::TrapFrame& frame, uint64_t user_sp, uint64_t f
     }
     Thread* t = mm::make<Thread>();
     if (t == nullptr) return nullptr;
-    t->kstack = static_cast<uint8_t*>(mm::heap_alloc(kKernelStackSize, 4096));
+    t->kstack_top = take_stack();
     t->fpu = static_cast<uint8_t*>(mm::heap_alloc(layout.size, 64));
     t->io_buffer = static_cast<uint8_t*>(mm::heap_alloc(kIoBufferSize, 4096));
-    if (t->kstack == nullptr || t->fpu == nullptr || t->io_buffer == nullptr) {
-        mm::heap_free(t->kstack);
+    if (t->kstack_top == 0 || t->fpu == nullptr || t->io_buffer == nullptr) {
+        if (t->kstack_top != 0) give_stack(t->kstack_top);
         mm::heap_free(t->fpu);
         mm::heap_free(t->io_buffer);
         mm::destroy(t);
@@ -171,7 +202,6 @@ Thread* create_thread(const arch::TrapFrame& frame, uint64_t user_sp, uint64_t f
     arch::fpu_save(t->fpu);
     t->tid = next_tid++;
     t->fs_base = fs_base;
-    t->kstack_top = reinterpret_cast<uint64_t>(t->kstack) + kKernelStackSize;
     auto* f = reinterpret_cast<arch::TrapFrame*>(t->kstack_top - sizeof(arch::TrapFrame));
     *f = frame;
     f->rax = 0;

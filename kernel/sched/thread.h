@@ -29,8 +29,7 @@ struct Thread {
     bool in_wait = false;        // blocked in sched::wait: any wake_all wakes it
     bool woken = false;          // the last block() ended by wake(), not its deadline
     uint64_t saved_rsp = 0;
-    uint8_t* kstack = nullptr;  // heap block (nullptr: the boot stack)
-    uint64_t kstack_top = 0;
+    uint64_t kstack_top = 0;  // the boot stack's, or a slot of the stack window
     uint64_t fs_base = 0;
     uint8_t* fpu = nullptr;  // XSAVE area, 64-byte aligned (nullptr while alone)
     uint8_t* io_buffer = nullptr;  // kIoBufferSize bytes
