@@ -179,7 +179,8 @@ bool would_block(fs::File* f, Errno e) {
 // process as the disposition says).
 void raise_sigpipe() {
     const sched::Process& p = sched::current();
-    SyscallArgs a = {{static_cast<uint64_t>(p.pid), static_cast<uint64_t>(p.tid), kSigPipe, 0, 0, 0}};
+    const int32_t tid = sched::current_thread()->tid;
+    SyscallArgs a = {{static_cast<uint64_t>(p.pid), static_cast<uint64_t>(tid), kSigPipe, 0, 0, 0}};
     (void)dispatch(__NR_tgkill, a);
 }
 

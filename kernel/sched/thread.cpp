@@ -10,6 +10,7 @@
 #include "mm/memory.h"
 #include "mm/heap.h"
 #include "mm/new.h"
+#include "sched/process.h"
 #include "sched/wait.h"
 
 extern "C" char kiln_boot_stack_top[];
@@ -126,6 +127,13 @@ void reap() {
 }
 
 void switch_to(Thread* prev, Thread* next) {
+    Process& p = current();
+    prev->signal_mask = p.signal_mask;
+    prev->saved_mask = p.posix.saved_mask;
+    prev->restore_mask = p.posix.restore_mask;
+    p.signal_mask = next->signal_mask;
+    p.posix.saved_mask = next->saved_mask;
+    p.posix.restore_mask = next->restore_mask;
     if (prev->state != Thread::State::kDead) {
         prev->sys = sys::syscall_state();
         prev->fs_base = arch::fs_base();
@@ -178,6 +186,14 @@ void wake_locked(Thread* t) {
 Thread* current_thread() { return cur; }
 int live_threads() { return live; }
 
+bool thread_alive(int32_t tid) {
+    arch::IrqGuard guard;
+    for (Thread* t = all; t; t = t->all_next) {
+        if (t->tid == tid && t->state != Thread::State::kDead) return true;
+    }
+    return false;
+}
+
 Thread* create_thread(const arch::TrapFrame& frame, uint64_t user_sp, uint64_t fs_base) {
     arch::IrqGuard guard;
     reap();
@@ -202,6 +218,7 @@ Thread* create_thread(const arch::TrapFrame& frame, uint64_t user_sp, uint64_t f
     arch::fpu_save(t->fpu);
     t->tid = next_tid++;
     t->fs_base = fs_base;
+    t->signal_mask = current().signal_mask;  // inherited, as clone does
     auto* f = reinterpret_cast<arch::TrapFrame*>(t->kstack_top - sizeof(arch::TrapFrame));
     *f = frame;
     f->rax = 0;

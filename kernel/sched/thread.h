@@ -33,6 +33,11 @@ struct Thread {
     uint64_t fs_base = 0;
     uint8_t* fpu = nullptr;  // XSAVE area, 64-byte aligned (nullptr while alone)
     uint8_t* io_buffer = nullptr;  // kIoBufferSize bytes
+    // The blocked signals while not running: Process::signal_mask (and
+    // sigsuspend's saved mask) are the running thread's, swapped on a switch.
+    uint64_t signal_mask = 0;
+    uint64_t saved_mask = 0;
+    bool restore_mask = false;
     uint64_t clear_child_tid = 0;  // set_tid_address / CLONE_CHILD_CLEARTID
     sys::SyscallState sys;
     Thread* run_next = nullptr;
@@ -40,6 +45,8 @@ struct Thread {
 };
 
 Thread* current_thread();
+// Whether tid names a thread of the process that has not exited.
+bool thread_alive(int32_t tid);
 // Threads that have not exited.
 int live_threads();
 

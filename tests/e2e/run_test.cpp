@@ -592,6 +592,7 @@ TEST_P(GuestThreads, MutexCondvarFutureJoinPipePreemption) {
               "threads: join and detach ok\n"
               "threads: pipe ok\n"
               "threads: preemption ok\n"
+              "threads: raise ok\n"
               "threads: ok\n")
         << describe(r);
 }

@@ -3,6 +3,7 @@
 // and futex contention. Each part checks a result that a broken scheduler
 // or futex would get wrong; the program prints "threads: ok" at the end.
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -161,6 +162,22 @@ void preemption() {
     std::printf("threads: preemption ok\n");
 }
 
+volatile sig_atomic_t got_usr1 = 0;
+
+// raise() in a thread is tgkill(getpid(), gettid()): the thread's tid must
+// be a valid target.
+void raise_in_thread() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { got_usr1 = 1; };
+    CHECK(sigaction(SIGUSR1, &sa, nullptr) == 0);
+    int rc = -1;
+    std::thread t([&] { rc = raise(SIGUSR1); });
+    t.join();
+    CHECK(rc == 0);
+    CHECK(got_usr1 == 1);
+    std::printf("threads: raise ok\n");
+}
+
 }  // namespace
 
 int main() {
@@ -171,6 +188,7 @@ int main() {
     join_and_detach();
     pipe_between_threads();
     preemption();
+    raise_in_thread();
     std::printf("threads: ok\n");
     return 0;
 }
