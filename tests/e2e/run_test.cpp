@@ -597,6 +597,12 @@ TEST_P(GuestThreads, MutexCondvarFutureJoinPipePreemption) {
         << describe(r);
 }
 
+TEST_P(GuestThreads, MainThreadExitsFirst) {
+    RunResult r = kiln_run({prog("threads"), "mainexit"}, {.timeout_s = 30});
+    EXPECT_EQ(r.status, 7) << describe(r);
+    EXPECT_EQ(r.out, "threads: worker outlived main\n") << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestThreads, ::testing::Values("glibc", "glibc-static"),
                          variant_name);
 

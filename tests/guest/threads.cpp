@@ -178,9 +178,23 @@ void raise_in_thread() {
     std::printf("threads: raise ok\n");
 }
 
+// `threads mainexit`: the main thread leaves with pthread_exit; the
+// process lives on in a worker, which ends it with status 7.
+void* last_worker(void*) {
+    for (int i = 0; i < 100; i++) sched_yield();
+    std::printf("threads: worker outlived main\n");
+    std::fflush(stdout);
+    std::exit(7);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "mainexit") == 0) {
+        pthread_t t;
+        CHECK(pthread_create(&t, nullptr, last_worker, nullptr) == 0);
+        pthread_exit(nullptr);
+    }
     thread_ids();
     mutex_total(8, 20000);
     mutex_total(64, 10000);
