@@ -1,7 +1,8 @@
 // The process family: exit, identity (ids, groups, sessions), thread
 // bookkeeping (set_tid_address, robust lists), arch_prctl, prctl,
-// personality and capabilities. One process with one thread for now: its
-// pid, tid, pgid and sid are all 1, as for a container's first process.
+// personality and capabilities, clone for threads. One process: its pid,
+// pgid and sid are 1, as for a container's first process; the first
+// thread's tid is 1 and later threads count up.
 // Resources and system information (uname, limits, getrandom, scheduling,
 // usage) are in system.cpp and listed in this family's table too.
 #include "sched/process.h"

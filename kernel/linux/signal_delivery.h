@@ -2,8 +2,9 @@
 // pending, unblocked signals are acted on — default action, or a handler
 // entered through an rt_sigframe on the user stack (signal_frame.h) — and
 // rt_sigreturn undoes a frame. Synchronous faults go to a handler when
-// one can run. One thread: the frame of the current syscall or trap is the
-// thread's user state.
+// one can run. The frame of the current syscall or trap is the running
+// thread's user state (the scheduler swaps it with SyscallState). Signals
+// are pending for the process; the mask is the running thread's.
 #pragma once
 
 #include <stdint.h>
