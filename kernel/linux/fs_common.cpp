@@ -1,6 +1,8 @@
 // Shared pieces of the fs syscalls (fs_common.h).
 #include "linux/fs_common.h"
 
+#include "sched/thread.h"
+
 #include <linux/fcntl.h>
 
 #include "fs/tree.h"
@@ -24,7 +26,14 @@ alignas(4096) uint8_t g_bounce[kBounce];
 
 }  // namespace
 
-uint8_t* bounce() { return g_bounce; }
+static_assert(kBounce == sched::kIoBufferSize);
+
+// Per thread: a thread may block half-way through (a pipe write waiting for
+// room) while another thread does I/O of its own.
+uint8_t* bounce() {
+    uint8_t* b = sched::current_thread()->io_buffer;
+    return b != nullptr ? b : g_bounce;
+}
 
 UserPath::~UserPath() { mm::heap_free(buf_); }
 
@@ -170,7 +179,8 @@ bool would_block(fs::File* f, Errno e) {
 // process as the disposition says).
 void raise_sigpipe() {
     const sched::Process& p = sched::current();
-    SyscallArgs a = {{static_cast<uint64_t>(p.pid), static_cast<uint64_t>(p.tid), kSigPipe, 0, 0, 0}};
+    const int32_t tid = sched::current_thread()->tid;
+    SyscallArgs a = {{static_cast<uint64_t>(p.pid), static_cast<uint64_t>(tid), kSigPipe, 0, 0, 0}};
     (void)dispatch(__NR_tgkill, a);
 }
 
@@ -243,13 +253,13 @@ Result<size_t> file_read_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* po
     bool stream = !f->inode()->seekable();
     while (done < n || n == 0) {
         size_t chunk = n - done < kBounce ? n - done : kBounce;
-        auto r = file_read(f, g_bounce, chunk, pos);
+        auto r = file_read(f, bounce(), chunk, pos);
         if (!r.ok()) {
             if (done > 0) break;
             return r;
         }
         if (*r > 0) {
-            auto c = copy_to_user(ubuf + done, g_bounce, *r);
+            auto c = copy_to_user(ubuf + done, bounce(), *r);
             if (!c.ok()) {
                 if (done > 0) break;
                 return Error(c.error());
@@ -269,12 +279,12 @@ Result<size_t> file_write_user(fs::File* f, uint64_t ubuf, size_t n, uint64_t* p
     size_t done = 0;
     while (done < n) {
         size_t chunk = n - done < kBounce ? n - done : kBounce;
-        auto c = copy_from_user(g_bounce, ubuf + done, chunk);
+        auto c = copy_from_user(bounce(), ubuf + done, chunk);
         if (!c.ok()) {
             if (done > 0) break;
             return Error(c.error());
         }
-        auto w = file_write(f, g_bounce, chunk, pos);
+        auto w = file_write(f, bounce(), chunk, pos);
         if (!w.ok()) {
             if (done > 0) break;
             return w;

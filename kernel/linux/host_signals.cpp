@@ -7,6 +7,7 @@
 #include "linux/signal_delivery.h"
 #include "linux/sigset.h"
 #include "sched/process.h"
+#include "sched/thread.h"
 
 namespace kiln::sys {
 namespace {
@@ -22,6 +23,7 @@ void post(uint32_t set) {
     for (int sig = 1; sig <= 32; sig++) {
         if (set & (1u << (sig - 1))) p.posix.signal_pending |= sigbit(sig);
     }
+    if (set != 0) sched::wake_interruptible();  // blocked threads re-check (EINTR)
 }
 
 void on_host_signal(arch::TrapFrame&) {

@@ -1,12 +1,10 @@
-// futex for a process with one thread, and the calls kiln answers ENOSYS
-// on purpose (so they are not reported as missing).
+// futex (the wait queues are sched/futex.h), and the calls kiln answers
+// ENOSYS on purpose (so they are not reported as missing).
 //
-// With one thread nobody waits on a futex, so a wake wakes nobody (0), and a
-// wait either returns at once (EAGAIN when the word changed, ETIMEDOUT when
-// its timeout passes) or would sleep for ever: that is a deadlock (a
-// mutex the thread already holds, a join of a thread that does not exist),
-// and kiln ends the process with a report instead of hanging the VM.
-// FIXME: real wait queues keyed by address come with threads.
+// A wait with no timeout while the process has one thread could never end:
+// that is a deadlock (a mutex the thread already holds, a join of a thread
+// that does not exist), and kiln ends the process with a report instead of
+// hanging the VM.
 #include <linux/futex.h>
 
 #include "arch/x86_64/clock.h"
@@ -16,7 +14,11 @@
 #include "linux/syscall.h"
 #include "linux/user.h"
 #include "sched/process.h"
+#include "sched/futex.h"
+#include "sched/thread.h"
 #include "sched/timer.h"
+#include "sched/wait.h"
+#include "linux/signal_delivery.h"
 
 namespace kiln::sys {
 namespace {
@@ -51,19 +53,31 @@ int64_t futex_wait(const FutexOp& op, uint64_t uaddr, uint32_t val, uint64_t tim
     auto word = read_user<uint32_t>(uaddr);
     if (!word.ok()) return errno_result(word.error());
     if (word.value() != val) return errno_result(Errno::kEAGAIN);
-    if (deadline.value() == kNsForever) end_deadlocked(uaddr, val);
-    sched::sleep_until(deadline.value());
-    return errno_result(Errno::kETIMEDOUT);
+    if (deadline.value() == kNsForever && sched::live_threads() == 1) end_deadlocked(uaddr, val);
+    const uint64_t until = deadline.value() == kNsForever ? sched::kWaitForever : deadline.value();
+    switch (sched::futex_wait(uaddr, bitset, until, signal_ready)) {
+        case sched::FutexWaitResult::kWoken:
+            return 0;
+        case sched::FutexWaitResult::kTimedOut:
+            return errno_result(Errno::kETIMEDOUT);
+        case sched::FutexWaitResult::kInterrupted:
+            break;
+    }
+    return errno_result(Errno::kEINTR);
 }
 
-int64_t futex_wake_op_call(uint64_t uaddr2, uint32_t encoded) {
+int count_arg(uint32_t v) { return v > 0x7fffffffu ? 0x7fffffff : static_cast<int>(v); }
+
+int64_t futex_wake_op_call(uint64_t uaddr, int n, uint64_t uaddr2, int n2, uint32_t encoded) {
     auto old = read_user<uint32_t>(uaddr2);
     if (!old.ok()) return errno_result(old.error());
     bool wake2 = false;
     auto v = futex_wake_op(encoded, old.value(), &wake2);
     if (!v.ok()) return errno_result(v.error());
     if (auto r = write_user(uaddr2, v.value()); !r.ok()) return errno_result(r.error());
-    return 0;  // nobody waits on either word
+    int woken = sched::futex_wake(uaddr, n, kFutexBitsetMatchAny);
+    if (wake2) woken += sched::futex_wake(uaddr2, n2, kFutexBitsetMatchAny);
+    return woken;
 }
 
 // futex(uaddr, op, val, timeout or val2, uaddr2, val3)
@@ -80,19 +94,29 @@ int64_t sys_futex(const SyscallArgs& a) {
         case kFutexWaitBitset:
             return futex_wait(op.value(), uaddr, val, a.arg[3], val3);
         case kFutexWake:
-            return 0;
+            return sched::futex_wake(uaddr, count_arg(val), kFutexBitsetMatchAny);
         case kFutexWakeBitset:
-            return val3 == 0 ? errno_result(Errno::kEINVAL) : 0;
+            if (val3 == 0) return errno_result(Errno::kEINVAL);
+            return sched::futex_wake(uaddr, count_arg(val), val3);
         case kFutexRequeue:
-            return 0;
         case kFutexCmpRequeue: {
-            auto word = read_user<uint32_t>(uaddr);
-            if (!word.ok()) return errno_result(word.error());
-            return word.value() != val3 ? errno_result(Errno::kEAGAIN) : 0;
+            // val2 (the requeue count) travels in the timeout argument.
+            if (static_cast<int32_t>(val) < 0 || static_cast<int32_t>(a.arg[3]) < 0) {
+                return errno_result(Errno::kEINVAL);
+            }
+            if (a.arg[4] % sizeof(uint32_t) != 0) return errno_result(Errno::kEINVAL);
+            if (op->cmd == kFutexCmpRequeue) {
+                auto word = read_user<uint32_t>(uaddr);
+                if (!word.ok()) return errno_result(word.error());
+                if (word.value() != val3) return errno_result(Errno::kEAGAIN);
+            }
+            return sched::futex_requeue(uaddr, count_arg(val), a.arg[4],
+                                        count_arg(static_cast<uint32_t>(a.arg[3])));
         }
         case kFutexWakeOp:
             if (a.arg[4] % sizeof(uint32_t) != 0) return errno_result(Errno::kEINVAL);
-            return futex_wake_op_call(a.arg[4], val3);
+            return futex_wake_op_call(uaddr, count_arg(val), a.arg[4],
+                                      count_arg(static_cast<uint32_t>(a.arg[3])), val3);
         default:
             // FIXME: priority-inheritance futexes (PTHREAD_PRIO_INHERIT mutexes)
             // need owner tracking; they come with threads.

@@ -1,7 +1,8 @@
 // The process family: exit, identity (ids, groups, sessions), thread
 // bookkeeping (set_tid_address, robust lists), arch_prctl, prctl,
-// personality and capabilities. One process with one thread for now: its
-// pid, tid, pgid and sid are all 1, as for a container's first process.
+// personality and capabilities, clone for threads. One process: its pid,
+// pgid and sid are 1, as for a container's first process; the first
+// thread's tid is 1 and later threads count up.
 // Resources and system information (uname, limits, getrandom, scheduling,
 // usage) are in system.cpp and listed in this family's table too.
 #include "sched/process.h"
@@ -9,6 +10,7 @@
 #include <asm/prctl.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 
 #include "arch/x86_64/arch.h"
 #include "klog.h"
@@ -16,6 +18,10 @@
 #include "linux/syscall.h"
 #include "linux/system.h"
 #include "linux/user.h"
+#include "linux/signal_delivery.h"
+#include "arch/x86_64/traps.h"
+#include "sched/futex.h"
+#include "sched/thread.h"
 
 namespace kiln::sys {
 namespace {
@@ -39,10 +45,67 @@ bool privileged() {
 
 // ---- exit ----
 
+// One thread leaves: its clear_child_tid word becomes 0 and a joiner
+// waiting on it is woken (pthread_join). The last thread ends the process.
 int64_t sys_exit(const SyscallArgs& a) {
-    // The only thread leaving ends the process; clear_child_tid has nobody
-    // to wake.
-    sched::exit_process(static_cast<int>(a.arg[0] & 0xff));
+    if (sched::live_threads() == 1) sched::exit_process(static_cast<int>(a.arg[0] & 0xff));
+    sched::Thread* t = sched::current_thread();
+    if (t->clear_child_tid != 0) {
+        (void)write_user<uint32_t>(t->clear_child_tid, 0);
+        sched::futex_wake(t->clear_child_tid, 1, ~0u);
+    }
+    sched::exit_thread();
+}
+
+// ---- clone: threads only ----
+
+// What glibc's and musl's pthread_create pass, and what may come with it.
+constexpr uint64_t kThreadFlags =
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+constexpr uint64_t kThreadOptional = CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                                     CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+
+int64_t clone_thread(uint64_t flags, uint64_t sp, uint64_t parent_tid, uint64_t child_tid,
+                     uint64_t tls) {
+    if ((flags & kThreadFlags) != kThreadFlags || (flags & ~(kThreadFlags | kThreadOptional | CSIGNAL))) {
+        static bool reported = false;
+        if (!reported) {
+            reported = true;
+            klog::warn(
+                "kiln: clone with flags 0x%lx: kiln runs one process, so only threads "
+                "(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD) are supported; ENOSYS",
+                flags);
+        }
+        return errno_result(Errno::kENOSYS);
+    }
+    if (sp == 0) return errno_result(Errno::kEINVAL);
+    arch::TrapFrame* f = syscall_frame();
+    sched::Thread* t = sched::create_thread(*f, sp, (flags & CLONE_SETTLS) ? tls : arch::fs_base());
+    if (t == nullptr) return errno_result(Errno::kENOMEM);
+    if (flags & CLONE_CHILD_CLEARTID) t->clear_child_tid = child_tid;
+    if (flags & CLONE_PARENT_SETTID) (void)write_user<uint32_t>(parent_tid, static_cast<uint32_t>(t->tid));
+    if (flags & CLONE_CHILD_SETTID) (void)write_user<uint32_t>(child_tid, static_cast<uint32_t>(t->tid));
+    sched::start_thread(t);
+    return t->tid;
+}
+
+// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 order.
+int64_t sys_clone(const SyscallArgs& a) {
+    return clone_thread(a.arg[0], a.arg[1], a.arg[2], a.arg[3], a.arg[4]);
+}
+
+struct CloneArgs {  // struct clone_args, CLONE_ARGS_SIZE_VER0 = 64
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+int64_t sys_clone3(const SyscallArgs& a) {
+    if (a.arg[1] < sizeof(CloneArgs) || a.arg[1] > 4096) return errno_result(Errno::kEINVAL);
+    auto r = read_user<CloneArgs>(a.arg[0]);
+    if (!r.ok()) return errno_result(r.error());
+    const CloneArgs c = r.value();
+    if (c.flags & CLONE_PIDFD) return errno_result(Errno::kENOSYS);
+    if (c.stack == 0 || c.stack_size == 0) return errno_result(Errno::kEINVAL);
+    return clone_thread(c.flags, c.stack + c.stack_size, c.parent_tid, c.child_tid, c.tls);
 }
 
 int64_t sys_exit_group(const SyscallArgs& a) {
@@ -58,7 +121,7 @@ int64_t sys_getppid(const SyscallArgs&) {
     return sched::current().ppid;
 }
 int64_t sys_gettid(const SyscallArgs&) {
-    return sched::current().tid;
+    return sched::current_thread()->tid;
 }
 int64_t sys_getuid(const SyscallArgs&) {
     return sched::current().uid;
@@ -228,9 +291,9 @@ int64_t sys_setsid(const SyscallArgs&) {
 // ---- thread bookkeeping ----
 
 int64_t sys_set_tid_address(const SyscallArgs& a) {
-    Process& p = sched::current();
-    p.clear_child_tid = a.arg[0];
-    return p.tid;
+    sched::Thread* t = sched::current_thread();
+    t->clear_child_tid = a.arg[0];
+    return t->tid;
 }
 
 constexpr uint64_t kRobustListHeadSize = 24;  // struct robust_list_head
@@ -448,6 +511,8 @@ int64_t sys_capset(const SyscallArgs& a) {
 const SyscallDef kProcess[] = {
     {__NR_exit, "exit", sys_exit, {Arg::kInt}},
     {__NR_exit_group, "exit_group", sys_exit_group, {Arg::kInt}},
+    {__NR_clone, "clone", sys_clone, {Arg::kHex, Arg::kPtr, Arg::kPtr, Arg::kPtr, Arg::kPtr}},
+    {__NR_clone3, "clone3", sys_clone3, {Arg::kPtr, Arg::kUInt}},
     {__NR_getpid, "getpid", sys_getpid, {}},
     {__NR_getppid, "getppid", sys_getppid, {}},
     {__NR_gettid, "gettid", sys_gettid, {}},

@@ -18,6 +18,8 @@
 #include "linux/timespec.h"
 #include "linux/user.h"
 #include "sched/process.h"
+#include "sched/thread.h"
+#include "sched/wait.h"
 #include "sched/timer.h"
 
 namespace kiln::sys {
@@ -131,7 +133,7 @@ void wait_for_signal(uint64_t mask, const char* call) {
                 call);
             sched::die_of_signal(kSigKill, "deadlock: waited for a signal nothing can send");
         }
-        arch::wait_for_interrupt();
+        sched::block(sched::kWaitForever, true);  // post_signal wakes it
     }
 }
 
@@ -175,7 +177,9 @@ int64_t thread_kill(int32_t tgid, int32_t tid, int sig) {
     if (tid <= 0 || tgid == 0 || tgid < -1) return errno_result(Errno::kEINVAL);
     if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
     const Process& p = sched::current();
-    if (tid != p.tid || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
+    if (!sched::thread_alive(tid) || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
+    // FIXME(threads): the signal is pending for the process, so the first
+    // thread back in user mode takes it, not necessarily `tid`.
     if (sig != 0) send_to_self(sig, true);
     return 0;
 }
@@ -199,7 +203,7 @@ int64_t queue_to_self(int32_t tgid, int32_t tid, int sig, uint64_t uinfo) {
     auto info = read_user<SigInfo>(uinfo);
     if (!info.ok()) return errno_result(info.error());
     const Process& p = sched::current();
-    if (tgid != p.pid || (tid != 0 && tid != p.tid)) return errno_result(Errno::kESRCH);
+    if (tgid != p.pid || (tid != 0 && !sched::thread_alive(tid))) return errno_result(Errno::kESRCH);
     SigInfo si = info.value();
     si.si_signo = sig;
     return post_signal_info(si) ? 0 : errno_result(Errno::kEAGAIN);

@@ -3,6 +3,8 @@
 // and what sigreturn accepts).
 #include "linux/signal_delivery.h"
 
+#include "sched/thread.h"
+
 #include <asm/sigcontext.h>
 #include <asm/siginfo.h>
 #include <asm/signal.h>
@@ -201,6 +203,7 @@ bool post_signal_info(const SigInfo& info) {
     }
     s.signal_pending |= bit;
     s.pending_info[sig - 1] = info;
+    sched::wake_interruptible();  // blocked threads re-check (EINTR)
     return true;
 }
 
@@ -258,6 +261,7 @@ void set_external_signals(uint64_t set) {
 }
 
 bool signal_can_arrive(uint64_t mask) {
+    if (sched::live_threads() > 1) return true;  // another thread may send one
     const Process& p = sched::current();
     uint64_t could = external_signals;
     if (p.posix.itimers[kItimerReal].deadline_ns != 0) could |= sigbit(kSigAlrm);
@@ -275,6 +279,16 @@ bool signal_ready() {
 }
 TrapFrame* syscall_frame() {
     return current_frame;
+}
+
+SyscallState syscall_state() {
+    return {current_frame, current_nr, full_return};
+}
+
+void set_syscall_state(const SyscallState& s) {
+    current_frame = s.frame;
+    current_nr = s.nr;
+    full_return = s.full_return;
 }
 
 bool return_to_user(TrapFrame& f) {

@@ -2,8 +2,9 @@
 // pending, unblocked signals are acted on — default action, or a handler
 // entered through an rt_sigframe on the user stack (signal_frame.h) — and
 // rt_sigreturn undoes a frame. Synchronous faults go to a handler when
-// one can run. One thread: the frame of the current syscall or trap is the
-// thread's user state.
+// one can run. The frame of the current syscall or trap is the running
+// thread's user state (the scheduler swaps it with SyscallState). Signals
+// are pending for the process; the mask is the running thread's.
 #pragma once
 
 #include <stdint.h>
@@ -21,6 +22,16 @@ namespace kiln::sys {
 // sigaltstack read and change the user state there.
 void set_syscall_frame(arch::TrapFrame* f);
 arch::TrapFrame* syscall_frame();
+
+// The per-thread part of the above: the scheduler saves it when a thread
+// stops running inside a system call and restores it when it resumes.
+struct SyscallState {
+    arch::TrapFrame* frame = nullptr;
+    uint64_t nr = 0;
+    bool full_return = false;
+};
+SyscallState syscall_state();
+void set_syscall_state(const SyscallState& s);
 
 // Makes sig pending for the process with si_code `code` (SI_USER, SI_TKILL,
 // SI_KERNEL); it is acted on at the next return to user mode unless

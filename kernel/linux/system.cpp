@@ -4,6 +4,8 @@
 // process family's table.
 #include "linux/system.h"
 
+#include "sched/thread.h"
+
 #include "arch/x86_64/clock.h"
 #include "dev/random.h"
 #include "kernel.h"
@@ -228,6 +230,7 @@ int64_t sys_sched_setaffinity(const SyscallArgs& a) {
 }
 
 int64_t sys_sched_yield(const SyscallArgs&) {
+    sched::yield();
     return 0;
 }
 

@@ -1,5 +1,5 @@
-// The running application: one process with one thread for now (threads
-// come with the scheduler work). Subsystems keep their per-process state
+// The running application: one process; its threads are sched/thread.h
+// (signal_mask here is the running thread's, swapped on a switch). Subsystems keep their per-process state
 // here: the address space (mm), open files and working directory (fs),
 // signal dispositions (linux/signal). Fields are owned by the subsystem
 // that names them.

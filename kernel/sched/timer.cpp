@@ -3,6 +3,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "arch/x86_64/lapic.h"
+#include "sched/thread.h"
 
 namespace kiln::sched {
 namespace {
@@ -66,11 +67,9 @@ void timer_cancel(Timer* t) {
 }
 
 void sleep_until(uint64_t deadline_ns) {
-    Timer t;
-    timer_start(&t, deadline_ns, [](Timer*) {});
     const bool was_enabled = arch::irq_enabled();
     arch::irq_disable();
-    while (t.armed) arch::wait_for_interrupt();
+    while (arch::monotonic_ns() < deadline_ns) block(deadline_ns, false);
     if (was_enabled) arch::irq_enable();
 }
 

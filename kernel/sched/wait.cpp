@@ -1,10 +1,11 @@
-// One-thread waiting (wait.h): halt with interrupts enabled until the
-// condition holds or the deadline timer fires.
+// Waiting (wait.h): block the thread until the condition holds, the
+// deadline passes or a signal arrives; other threads run meanwhile.
 #include "sched/wait.h"
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "klog.h"
+#include "sched/thread.h"
 #include "sched/timer.h"
 
 namespace kiln::sched {
@@ -12,6 +13,7 @@ namespace kiln::sched {
 namespace {
 
 bool can_be_woken(const WaitRequest& req) {
+    if (live_threads() > 1) return true;  // another thread may change it
     return req.wakeable_now != nullptr ? req.wakeable_now(req.wakeable_ctx) : req.wakeable;
 }
 
@@ -24,41 +26,37 @@ void report_deadlock(const WaitRequest& req) {
 
 }  // namespace
 
+void WaitQueue::wake_all() {
+    generation_ = generation_ + 1;
+    wake_waiters();
+}
+
 WaitStatus wait(const WaitRequest& req, bool (*ready)(void* ctx), void* ctx) {
     const bool was_enabled = arch::irq_enabled();
     arch::irq_disable();
     WaitStatus status;
-    if (ready(ctx)) {
-        status = WaitStatus::kReady;
-    } else if (req.interrupted != nullptr && req.interrupted()) {
-        status = WaitStatus::kInterrupted;
-    } else if (req.deadline_ns == kWaitForever && !can_be_woken(req)) {
-        report_deadlock(req);
-        status = WaitStatus::kDeadlock;
-    } else {
-        Timer t;
-        if (req.deadline_ns != kWaitForever) timer_start(&t, req.deadline_ns, [](Timer*) {});
-        for (;;) {
-            if (ready(ctx)) {
-                status = WaitStatus::kReady;
-                break;
-            }
-            if (req.interrupted != nullptr && req.interrupted()) {
-                status = WaitStatus::kInterrupted;
-                break;
-            }
-            if (req.deadline_ns != kWaitForever && arch::monotonic_ns() >= req.deadline_ns) {
-                status = WaitStatus::kTimedOut;
-                break;
-            }
-            if (req.deadline_ns == kWaitForever && !can_be_woken(req)) {
-                report_deadlock(req);
-                status = WaitStatus::kDeadlock;
-                break;
-            }
-            arch::wait_for_interrupt();
+    Thread* self = current_thread();
+    for (;;) {
+        if (ready(ctx)) {
+            status = WaitStatus::kReady;
+            break;
         }
-        timer_cancel(&t);
+        if (req.interrupted != nullptr && req.interrupted()) {
+            status = WaitStatus::kInterrupted;
+            break;
+        }
+        if (req.deadline_ns != kWaitForever && arch::monotonic_ns() >= req.deadline_ns) {
+            status = WaitStatus::kTimedOut;
+            break;
+        }
+        if (req.deadline_ns == kWaitForever && !can_be_woken(req)) {
+            report_deadlock(req);
+            status = WaitStatus::kDeadlock;
+            break;
+        }
+        self->in_wait = true;
+        block(req.deadline_ns, req.interrupted != nullptr);
+        self->in_wait = false;
     }
     if (was_enabled) arch::irq_enable();
     return status;

@@ -6,17 +6,16 @@
 // their state changes (from a system call or an interrupt). A waiter names
 // the queues it waits on, a condition to re-check and a deadline.
 //
-// Today there is one application thread, so the waiter is the only thread
-// that could change most objects: the wait halts with interrupts enabled
-// (a timer armed for the deadline) and re-checks after every interrupt. A
-// wait with no deadline on objects that no interrupt can change would never
+// A waiter blocks (sched/thread.h) and re-checks its condition whenever a
+// queue's wake_all() runs, its deadline passes, a signal arrives or, while
+// the vCPU idles, after every interrupt. A wait with no deadline that
+// nothing can end — one thread, no armed interrupt source — would never
 // end; it is reported as a deadlock instead (kWaitDeadlock, logged once per
 // call site) rather than hanging the VM.
 //
-// FIXME(threads): with a scheduler, wait() enqueues the current thread on
-// each queue, blocks it (runnable again on wake_all or its deadline timer)
-// and re-checks the condition; `wakeable` then becomes "the process has
-// other threads, or an interrupt source is armed". The interface stays.
+// FIXME(threads): wake_all() wakes every thread blocked in wait(), not only
+// those on the queue; exact per-queue waiter lists would save spurious
+// re-checks once many threads wait on different objects.
 #pragma once
 
 #include <stddef.h>
@@ -27,10 +26,8 @@ namespace kiln::sched {
 class WaitQueue {
 public:
     // Wakes every waiter so that it re-checks its condition. Safe from
-    // interrupt context. With one thread the halting waiter is already
-    // woken by the interrupt that caused the change; the generation count
-    // is what a scheduler (or a test) looks at.
-    void wake_all() { generation_ = generation_ + 1; }
+    // interrupt context.
+    void wake_all();
     uint64_t generation() const { return generation_; }
 
 private:

@@ -151,6 +151,20 @@ TEST_P(TcgGuestCxx, IostreamContainersExceptions) {
 INSTANTIATE_TEST_SUITE_P(Variants, TcgGuestCxx, ::testing::Values("glibc", "glibc-static"),
                          variant_name);
 
+// Threads on ordinary x86: TSS.rsp0 and sysret/iretq instead of kvm-pvm's paths.
+class TcgGuestThreads : public TcgGuestProgram {};
+
+TEST_P(TcgGuestThreads, MutexCondvarFutureJoinPipePreemption) {
+    RunResult r = tcg_run({prog("threads")}, {.timeout_s = 120});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "threads: mutex 64x10000 ok\n")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "threads: preemption ok\n")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "threads: ok\n")) << describe(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, TcgGuestThreads, ::testing::Values("glibc", "glibc-static"),
+                         variant_name);
+
 // ---- busybox and Debian's dynamically linked programs -----------------------------
 
 class TcgHostProgram : public ::testing::Test {

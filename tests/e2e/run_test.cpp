@@ -554,6 +554,14 @@ TEST_P(GuestProgram, HostSignalDefaultActionEndsTheProgram) {
     EXPECT_TRUE(contains(r.err, "killed by SIGINT")) << describe(r);
 }
 
+// Issue 4: futex timeouts, WAKE_BITSET, CMP_REQUEUE and WAKE_OP between
+// threads (musl's and glibc's pthread_create).
+TEST_P(GuestProgram, FutexBetweenThreads) {
+    RunResult r = kiln_run({prog("futex")}, {.timeout_s = 30});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "futex: ok\n") << describe(r);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GuestProgram, C_VARIANTS, variant_name);
 
 class GuestCxx : public GuestProgram {};
@@ -566,6 +574,36 @@ TEST_P(GuestCxx, IostreamContainersExceptions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GuestCxx, ::testing::Values("glibc", "glibc-static"),
+                         variant_name);
+
+// Issue 4: threads on one vCPU — std::thread/mutex/condition_variable/future,
+// 8 and 64 threads contending on a mutex with a checked total, pthread_join,
+// detached threads, a pipe between threads and a time slice ending a spin.
+class GuestThreads : public GuestProgram {};
+
+TEST_P(GuestThreads, MutexCondvarFutureJoinPipePreemption) {
+    RunResult r = kiln_run({prog("threads")}, {.timeout_s = 60});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out,
+              "threads: tids ok\n"
+              "threads: mutex 8x20000 ok\n"
+              "threads: mutex 64x10000 ok\n"
+              "threads: condvar and future ok\n"
+              "threads: join and detach ok\n"
+              "threads: pipe ok\n"
+              "threads: preemption ok\n"
+              "threads: raise ok\n"
+              "threads: ok\n")
+        << describe(r);
+}
+
+TEST_P(GuestThreads, MainThreadExitsFirst) {
+    RunResult r = kiln_run({prog("threads"), "mainexit"}, {.timeout_s = 30});
+    EXPECT_EQ(r.status, 7) << describe(r);
+    EXPECT_EQ(r.out, "threads: worker outlived main\n") << describe(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, GuestThreads, ::testing::Values("glibc", "glibc-static"),
                          variant_name);
 
 // ---- busybox ------------------------------------------------------------------------

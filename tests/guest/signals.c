@@ -631,10 +631,14 @@ static void case_badxsave(void) {
 /* ---- pausehost: pause() waits for a signal from the host (kiln-vmm
    forwards SIGTERM); the handler ends the program with 42 ---- */
 
+/* Only async-signal-safe output here: the host's signal can arrive while
+   main's fflush of "pausing" is still returning from write(), and a printf
+   in the handler would flush that buffer a second time. */
 static void on_term(int sig, siginfo_t* si, void* uc) {
     (void)uc;
-    printf("got signal %d from pid %d\n", sig, (int)si->si_pid);
-    fflush(stdout);
+    char msg[64];
+    int n = snprintf(msg, sizeof(msg), "got signal %d from pid %d\n", sig, (int)si->si_pid);
+    if (write(1, msg, (size_t)n) != n) _exit(1);
     _exit(42);
 }
 

@@ -52,7 +52,8 @@ void enable_supervisor_protection();
 // Lets the application use SSE and AVX: CR4.OSXSAVE and XCR0 (x87, SSE,
 // AVX, AVX-512 as the CPU offers). kiln-vmm sets them before entry; other
 // loaders may not. The kernel itself never touches vector registers
-// (-mgeneral-regs-only), so one application thread's state needs no saving.
+// (-mgeneral-regs-only), so the registers hold the running thread's state;
+// the scheduler saves and restores it only on a switch (sched/thread.cpp).
 void enable_user_fpu();
 // True when XCR0 enables AVX state.
 bool avx_enabled();

@@ -66,6 +66,13 @@ alignas(16) uint8_t pvm_entry_stack[8192];  // also runs a stack-overflow report
 extern "C" char kiln_trap_stubs[];
 extern "C" char kiln_boot_stack_top[];
 
+extern "C" uint64_t kiln_kernel_stack_top;
+
+void set_kernel_stack(uint64_t top) {
+    tss.rsp[0] = top;
+    kiln_kernel_stack_top = top;
+}
+
 void init_descriptors() {
     uint64_t tss_base = reinterpret_cast<uint64_t>(&tss);
     tss.iomap_base = sizeof(Tss);

@@ -105,4 +105,9 @@ Result<volatile uint8_t*> map_mmio(uint64_t pa, uint64_t size);
 
 AddressSpace& kernel_address_space();
 
+// Threads' kernel stacks (sched/thread.cpp): slots of a guard page, never
+// mapped, and the stack above it, in a window of their own.
+inline constexpr uint64_t kKernelStackWindowBase = kMmioWindowBase + kMmioWindowSize;
+inline constexpr uint64_t kKernelStackWindowSize = 1ull << 30;
+
 }  // namespace kiln::arch

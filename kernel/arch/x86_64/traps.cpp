@@ -3,6 +3,7 @@
 // backtrace with symbol names from the embedded table (lib/kiln/ksyms.h),
 // then ends the VM with abi::kStatusKernelPanic.
 #include "arch/x86_64/traps.h"
+#include "sched/thread.h"
 
 #include "abi/boot.h"
 #include "arch/x86_64/arch.h"
@@ -294,7 +295,10 @@ extern "C" void kiln_trap(TrapFrame* f) {
     } else {
         klog::warn("kiln: unexpected interrupt vector %lu", f->vector);
     }
-    if (from_user) sys::return_to_user(*f);
+    if (from_user) {
+        sched::preempt_point();
+        sys::return_to_user(*f);
+    }
 }
 
 }  // namespace kiln::arch

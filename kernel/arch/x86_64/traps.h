@@ -16,6 +16,17 @@ struct TrapFrame {
 // Loads the GDT, TSS and IDT. Called once, early.
 void init_descriptors();
 
+// The running thread's kernel stack: where syscalls, and events from the
+// app, land (TSS.rsp0 and the kvm-pvm entry paths' kiln_kernel_stack_top).
+void set_kernel_stack(uint64_t top);
+
+// Saves the callee-saved registers on the current stack, stores its RSP in
+// *save_rsp, and resumes the stack new_rsp (switch.S). Interrupts masked.
+extern "C" void kiln_context_switch(uint64_t* save_rsp, uint64_t new_rsp);
+// Where a new thread's first switch returns to: the TrapFrame just above
+// goes back to the app through the full-frame path.
+extern "C" char kiln_thread_start[];
+
 using IrqHandler = void (*)(TrapFrame&);
 // Vectors 32..255. The handler runs with interrupts masked.
 void set_irq_handler(uint8_t vector, IrqHandler handler);

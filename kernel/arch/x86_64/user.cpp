@@ -5,6 +5,7 @@
 #include "arch/x86_64/traps.h"
 #include "linux/signal_delivery.h"
 #include "linux/syscall.h"
+#include "sched/thread.h"
 
 extern "C" char kiln_syscall_entry[];
 extern "C" [[noreturn]] void kiln_enter_user(uint64_t rip, uint64_t rsp);
@@ -50,5 +51,6 @@ extern "C" int kiln_syscall(kiln::arch::TrapFrame* f) {
     const kiln::sys::SyscallArgs a{{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9}};
     kiln::sys::set_syscall_frame(f);
     f->rax = static_cast<uint64_t>(kiln::sys::dispatch(f->rax, a));
+    kiln::sched::preempt_point();
     return kiln::sys::return_to_user(*f) ? 1 : 0;
 }

@@ -11,7 +11,8 @@
  * Back to user: kvm-pvm returns with `int $0x19` (SYSRET-like: RCX, R11,
  * RSP; ~0.8 us) after a syscall and `int $0x17` (an IRET frame at RSP)
  * after a trap; ordinary x86 uses sysretq and iretq (PVM.md).
- * One CPU: the kernel stack and the saved user RSP are plain globals.
+ * One CPU: the kernel stack and the saved user RSP are plain globals; the
+ * scheduler points kiln_kernel_stack_top at the running thread's stack.
  */
 #include "trap_frame.inc"
 #define VIF_IF 0
@@ -65,6 +66,8 @@ kiln_syscall_entry:
      * replaced every register (RCX and R11 included), so the whole frame
      * goes back through the IRET path.
      */
+    .globl kiln_full_return
+kiln_full_return:
 full_return:
     RESTORE_GENERAL_REGS
     addq  $16, %rsp             /* vector, error: now the IRET frame */
