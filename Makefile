@@ -25,6 +25,7 @@ test: build
 bench: build
 	$(BUILD)/bench/boot-bench --build $(BUILD)
 	$(BUILD)/bench/syscall-bench-driver --build $(BUILD)
+	$(BUILD)/bench/syscall-bench-driver --build $(BUILD) --sched
 
 clean:
 	rm -rf $(BUILD)

@@ -1,15 +1,18 @@
-// syscall-bench: the guest side of bench/syscall. Times seven system-call
-// workloads from inside one process and prints one line per benchmark,
+// syscall-bench: the guest side of bench/syscall and bench/sched. Times
+// seven system-call workloads (or, with --sched, four two-thread scheduling
+// workloads) from inside one process and prints one line per benchmark,
 //   NAME VALUE UNIT        e.g.  "getpid 812.4 ns/op", "write_256m 1534.2 MB/s"
 // so that the same binary can run natively and under `kiln run` and the
 // driver (syscall_bench_driver.cpp) can put the two side by side.
 //
-// Plain C with libc only, so it builds with musl-gcc -static, gcc -static
+// Plain C with libc and pthreads only, so it builds with musl-gcc -static, gcc -static
 // and a dynamic glibc link alike. Exit status 0 when every benchmark ran;
 // a failing call prints "NAME FAILED: call: error" and gives exit 1.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,10 @@ enum {
     kPipeIters = 100000,
     kEpollIters = 100000,
     kTimerTicks = 200,  // 1 ms apart
+    kFutexIters = 100000,
+    kThreadIters = 2000,
+    kPingIters = 50000,
+    kWakeIters = 50000,
 };
 
 static int g_failed;
@@ -253,16 +260,189 @@ static void bench_timer_wakeup(void) {
     report("timerfd_wakeup_late", (double)late / kTimerTicks, "ns/op");
 }
 
+// ---- bench/sched (--sched): two threads handing control back and forth ----
+
+// From <linux/futex.h>, which musl-gcc's include path does not have.
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+
+static long futex(atomic_int* word, int op, int val) {
+    return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
+}
+
+// Futex ping-pong: the word is 0 when it is main's turn, 1 when the partner's.
+// Each side flips it, wakes the other and sleeps in FUTEX_WAIT until flipped back.
+static atomic_int g_turn;
+static int g_rounds;
+
+static void* futex_partner(void* arg) {
+    (void)arg;
+    for (int i = 0; i < g_rounds; i++) {
+        while (atomic_load(&g_turn) != 1) futex(&g_turn, FUTEX_WAIT_PRIVATE, 0);
+        atomic_store(&g_turn, 0);
+        futex(&g_turn, FUTEX_WAKE_PRIVATE, 1);
+    }
+    return NULL;
+}
+
+static void bench_futex_pingpong(void) {
+    pthread_t t;
+    g_rounds = kFutexIters + 1000;
+    atomic_store(&g_turn, 0);
+    if ((errno = pthread_create(&t, NULL, futex_partner, NULL)) != 0) {
+        failed("futex_pingpong", "pthread_create");
+        return;
+    }
+    long long t0 = 0;
+    for (int i = -1000; i < kFutexIters; i++) {  // the first 1000 are a warm-up
+        if (i == 0) t0 = now_ns();
+        atomic_store(&g_turn, 1);
+        futex(&g_turn, FUTEX_WAKE_PRIVATE, 1);
+        while (atomic_load(&g_turn) != 0) futex(&g_turn, FUTEX_WAIT_PRIVATE, 1);
+    }
+    long long t1 = now_ns();
+    pthread_join(t, NULL);
+    report("futex_pingpong", kFutexIters / ((double)(t1 - t0) / 1e9), "round_trips/s");
+}
+
+static void* nothing(void* arg) { return arg; }
+
+// pthread_create + pthread_join of a thread that returns at once.
+static void bench_thread_create(void) {
+    long long t0 = 0;
+    for (int i = -100; i < kThreadIters; i++) {
+        if (i == 0) t0 = now_ns();
+        pthread_t t;
+        void* r = NULL;
+        if ((errno = pthread_create(&t, NULL, nothing, &g_rounds)) != 0) {
+            failed("thread_create_join", "pthread_create");
+            return;
+        }
+        if ((errno = pthread_join(t, &r)) != 0 || r != &g_rounds) {
+            if (!errno) errno = EINVAL;
+            failed("thread_create_join", "pthread_join");
+            return;
+        }
+    }
+    long long t1 = now_ns();
+    report("thread_create_join", kThreadIters / ((double)(t1 - t0) / 1e9), "threads/s");
+}
+
+// Pipe ping-pong: main writes a byte into one pipe, the partner reads it and
+// writes it back through a second pipe, main reads it. Time per round trip.
+static int g_to[2], g_from[2];
+
+static void* pipe_partner(void* arg) {
+    (void)arg;
+    char c;
+    while (read(g_to[0], &c, 1) == 1)
+        if (write(g_from[1], &c, 1) != 1) break;
+    return NULL;
+}
+
+static void bench_pipe_pingpong(void) {
+    if (pipe(g_to) != 0 || pipe(g_from) != 0) {
+        failed("pipe_pingpong", "pipe");
+        return;
+    }
+    pthread_t t;
+    if ((errno = pthread_create(&t, NULL, pipe_partner, NULL)) != 0) {
+        failed("pipe_pingpong", "pthread_create");
+        return;
+    }
+    char c = 'p';
+    int ok = 1;
+    long long t0 = 0;
+    for (int i = -1000; i < kPingIters && ok; i++) {
+        if (i == 0) t0 = now_ns();
+        ok = write(g_to[1], &c, 1) == 1 && read(g_from[0], &c, 1) == 1;
+    }
+    long long t1 = now_ns();
+    close(g_to[1]);  // the partner's read sees EOF and it returns
+    pthread_join(t, NULL);
+    close(g_to[0]);
+    close(g_from[0]);
+    close(g_from[1]);
+    if (!ok) {
+        failed("pipe_pingpong", "write/read");
+        return;
+    }
+    report("pipe_pingpong", (double)(t1 - t0) / kPingIters, "ns/round_trip");
+}
+
+// epoll_wait wake-up: the partner notes the time and writes an eventfd; main,
+// asleep in epoll_wait on it, notes when it is back. The mean of the
+// differences is the wake-up latency. Main then acknowledges through a second
+// (blocking) eventfd so that each write finds main already waiting.
+static int g_ev, g_ack;
+static _Atomic long long g_stamp;
+
+static void* wake_partner(void* arg) {
+    (void)arg;
+    uint64_t one = 1, v;
+    for (int i = 0; i < g_rounds; i++) {
+        atomic_store(&g_stamp, now_ns());
+        if (write(g_ev, &one, 8) != 8 || read(g_ack, &v, 8) != 8) break;
+    }
+    return NULL;
+}
+
+static void bench_epoll_wakeup(void) {
+    int ep = epoll_create1(0);
+    g_ev = eventfd(0, EFD_NONBLOCK);
+    g_ack = eventfd(0, 0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1}, out;
+    if (ep < 0 || g_ev < 0 || g_ack < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, g_ev, &ev) != 0) {
+        failed("epoll_wakeup", "epoll_create1/eventfd/epoll_ctl");
+        return;
+    }
+    g_rounds = kWakeIters + 1000;
+    pthread_t t;
+    if ((errno = pthread_create(&t, NULL, wake_partner, NULL)) != 0) {
+        failed("epoll_wakeup", "pthread_create");
+        return;
+    }
+    uint64_t one = 1, v;
+    long long late = 0;
+    int ok = 1;
+    for (int i = -1000; i < kWakeIters && ok; i++) {
+        ok = epoll_wait(ep, &out, 1, -1) == 1;
+        long long woke = now_ns();
+        if (i >= 0) late += woke - atomic_load(&g_stamp);
+        ok = ok && read(g_ev, &v, 8) == 8 && write(g_ack, &one, 8) == 8;
+    }
+    pthread_join(t, NULL);
+    close(g_ev);
+    close(g_ack);
+    close(ep);
+    if (!ok) {
+        failed("epoll_wakeup", "epoll_wait/read/write");
+        return;
+    }
+    report("epoll_wakeup", (double)late / kWakeIters, "ns/wake");
+}
+
 int main(int argc, char** argv) {
     const char* dir = "/tmp";
+    int sched = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
+        } else if (strcmp(argv[i], "--sched") == 0) {
+            sched = 1;
         } else {
             fprintf(stderr,
-                    "usage: syscall-bench [--dir DIR]   (DIR for the files, default /tmp)\n");
+                    "usage: syscall-bench [--dir DIR] [--sched]\n"
+                    "  DIR for the files, default /tmp; --sched runs bench/sched instead\n");
             return 2;
         }
+    }
+    if (sched) {
+        bench_futex_pingpong();
+        bench_thread_create();
+        bench_pipe_pingpong();
+        bench_epoll_wakeup();
+        return g_failed;
     }
     bench_getpid();
     bench_clock();

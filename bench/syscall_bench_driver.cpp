@@ -1,12 +1,14 @@
-// syscall-bench-driver: bench/syscall (make bench, after boot-bench). Runs
-// the syscall-bench program natively and under `kiln run --mem 1G`, the two
-// interleaved in one run, and prints each benchmark's best and median on
-// both sides and the kiln/native ratio. See bench/README.md.
+// syscall-bench-driver: bench/syscall and, with --sched, bench/sched (make
+// bench, after boot-bench). Runs the syscall-bench program natively and under
+// `kiln run --mem 1G`, the two interleaved in one run, and prints each
+// benchmark's best and median on both sides and the kiln/native ratio. See
+// bench/README.md.
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -23,17 +25,26 @@ constexpr int kTimeoutMs = 120'000;
 struct Benchmark {
     const char* name;
     const char* label;
-    bool throughput;  // MB/s (more is better) rather than ns/op
+    const char* unit;
+    bool throughput;  // more is better (MB/s, per second) rather than time per op
 };
-constexpr Benchmark kBenchmarks[] = {
-    {"getpid", "getpid (raw syscall)", false},
-    {"clock_gettime", "clock_gettime MONOTONIC", false},
-    {"open_read_close", "open+read 4K+close", false},
-    {"write_256m", "write 256 MiB+fsync", true},
-    {"pipe_round_trip", "pipe write+read 1 B", false},
-    {"eventfd_epoll_wait", "eventfd+epoll_wait+read", false},
-    {"timerfd_wakeup_late", "timerfd 1 ms, wake late", false},
+constexpr Benchmark kSyscallBenchmarks[] = {
+    {"getpid", "getpid (raw syscall)", "ns/op", false},
+    {"clock_gettime", "clock_gettime MONOTONIC", "ns/op", false},
+    {"open_read_close", "open+read 4K+close", "ns/op", false},
+    {"write_256m", "write 256 MiB+fsync", "MB/s", true},
+    {"pipe_round_trip", "pipe write+read 1 B", "ns/op", false},
+    {"eventfd_epoll_wait", "eventfd+epoll_wait+read", "ns/op", false},
+    {"timerfd_wakeup_late", "timerfd 1 ms, wake late", "ns/op", false},
 };
+// syscall-bench --sched: two threads each.
+constexpr Benchmark kSchedBenchmarks[] = {
+    {"futex_pingpong", "futex ping-pong", "rt/s", true},
+    {"thread_create_join", "pthread_create+join", "thr/s", true},
+    {"pipe_pingpong", "pipe ping-pong 1 B", "ns/rt", false},
+    {"epoll_wakeup", "eventfd->epoll_wait wake", "ns", false},
+};
+std::vector<Benchmark> kBenchmarks(std::begin(kSyscallBenchmarks), std::end(kSyscallBenchmarks));
 
 struct Options {
     std::string build = "build";
@@ -41,6 +52,7 @@ struct Options {
     std::string mem = "1G";
     std::string native_dir = "/tmp";
     int runs = 5;
+    bool sched = false;
 };
 
 struct Side {
@@ -120,7 +132,8 @@ bool summary(const Side& s, const Benchmark& b, double* best, double* med, std::
 }
 
 int print_table(const Side& native, const Side& kiln, int runs) {
-    printf("syscall-bench: %d runs per side, native and kiln interleaved; best / median\n\n", runs);
+    printf("%s: %d runs per side, native and kiln interleaved; best / median\n\n",
+           kBenchmarks.size() == std::size(kSchedBenchmarks) ? "sched-bench" : "syscall-bench", runs);
     printf("%-24s %-6s %21s %21s %12s\n", "benchmark", "unit", "native", "kiln", "kiln/native");
     int failed = 0;
     for (const auto& b : kBenchmarks) {
@@ -133,22 +146,21 @@ int print_table(const Side& native, const Side& kiln, int runs) {
         if (k_ok) snprintf(kcol, sizeof kcol, "%9.1f / %-9.1f", kb, km);
         // The ratio is of cost (time): for throughput, native MB/s over kiln's.
         if (n_ok && k_ok) snprintf(ratio, sizeof ratio, "%.2fx", b.throughput ? nm / km : km / nm);
-        printf("%-24s %-6s %21s %21s %12s\n", b.label, b.throughput ? "MB/s" : "ns/op", ncol, kcol,
-               ratio);
+        printf("%-24s %-6s %21s %21s %12s\n", b.label, b.unit, ncol, kcol, ratio);
         if (!n_ok) printf("    native: %s\n", nwhy.c_str());
         if (!k_ok) printf("    kiln:   %s\n", kwhy.c_str());
         failed |= !n_ok || !k_ok;
     }
     printf(
-        "\nkiln/native is the ratio of medians as a cost: time per op, or native MB/s over\n"
-        "kiln MB/s for the write; above 1 means kiln is slower.\n");
+        "\nkiln/native is the ratio of medians as a cost: time per op, or native over kiln\n"
+        "for a rate (MB/s, round trips or threads per second); above 1 means kiln is slower.\n");
     return failed;
 }
 
 int usage() {
     fprintf(stderr,
             "usage: syscall-bench-driver [--build DIR] [--runs N] [--mem SIZE] [--program PATH]\n"
-            "                            [--native-dir DIR]\n");
+            "                            [--native-dir DIR] [--sched]\n");
     return 2;
 }
 
@@ -171,6 +183,8 @@ int main(int argc, char** argv) {
             o.program = argv[++i];
         else if (a == "--native-dir" && has_value)
             o.native_dir = argv[++i];
+        else if (a == "--sched")
+            o.sched = true;
         else
             return usage();
     }
@@ -188,6 +202,11 @@ int main(int argc, char** argv) {
     // more than that on top of the program and the kernel.
     Side native{"native", {o.program, "--dir", o.native_dir}, {}, {}, {}};
     Side kiln{"kiln", {kiln_cli, "run", "--mem", o.mem, o.program}, {}, {}, {}};
+    if (o.sched) {  // bench/sched: the program's other group, same sides
+        kBenchmarks.assign(std::begin(kSchedBenchmarks), std::end(kSchedBenchmarks));
+        native.argv.push_back("--sched");
+        kiln.argv.push_back("--sched");
+    }
     // One untimed kiln run first packs and caches the image.
     run_program(kiln.argv, Output::Discard, kTimeoutMs);
     for (int i = 0; i < o.runs; i++) {
