@@ -15,6 +15,7 @@
 #include "linux/user.h"
 #include "sched/process.h"
 #include "sched/timer.h"
+#include "sched/wait.h"
 
 namespace kiln::sys {
 namespace {
@@ -79,12 +80,13 @@ int64_t sleep_on(int32_t clock, uint32_t flags, uint64_t req_addr, uint64_t rem_
     if (!req.ok()) return errno_result(req.error());
     auto deadline = sleep_deadline(clock, flags, req.value(), sample(), owner());
     if (!deadline.ok()) return errno_result(deadline.error());
-    sched::Timer t;
-    arch::IrqGuard masked;
-    sched::timer_start(&t, deadline.value(), [](sched::Timer*) {});
-    while (t.armed && !signal_ready()) arch::wait_for_interrupt();
-    if (!t.armed) return 0;
-    sched::timer_cancel(&t);
+    // Through sched::wait, so that the process's other threads run while
+    // this one sleeps (a bare halt loop kept them off the vCPU).
+    sched::WaitRequest w;
+    w.deadline_ns = deadline.value();
+    w.what = "nanosleep";
+    w.interrupted = signal_ready;
+    if (sched::wait(w, [] { return false; }) != sched::WaitStatus::kInterrupted) return 0;
     if (!(flags & kTimerAbstime) && rem_addr != 0) {
         const uint64_t now = arch::monotonic_ns();
         const uint64_t left = deadline.value() > now ? deadline.value() - now : 0;
