@@ -807,6 +807,38 @@ TEST_F(DebianProgram, Python3SignalHandlers) {
         << describe(r);
 }
 
+// Python threads: a ThreadPoolExecutor of 8 workers summing ranges, and a
+// threading.Thread that sleeps while the main thread waits on an Event (the
+// sleeper must not hold the vCPU: Thread.start itself waits for it).
+TEST_F(DebianProgram, Python3Threads) {
+    need("/usr/bin/python3");
+    std::string lib = python_stdlib("concurrent");
+    ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
+    const char* script =
+        "import concurrent.futures, threading, time\n"
+        "def part(i):\n"
+        "    return sum(range(i * 100000, (i + 1) * 100000))\n"
+        "with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:\n"
+        "    print('pool', sum(ex.map(part, range(32))))\n"
+        "ev = threading.Event()\n"
+        "def sleeper():\n"
+        "    time.sleep(0.2)\n"
+        "    ev.set()\n"
+        "t = threading.Thread(target=sleeper)\n"
+        "t0 = time.monotonic()\n"
+        "t.start()\n"
+        "print('started', time.monotonic() - t0 < 0.2, flush=True)\n"
+        "print('event', ev.wait(10), time.monotonic() - t0 >= 0.2)\n"
+        "t.join()\n"
+        "print('joined', t.is_alive(), threading.active_count())\n";
+    RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c", script},
+                           {.timeout_s = 120});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    // sum(range(3200000))
+    EXPECT_EQ(r.out, "pool 5119998400000\nstarted True\nevent True True\njoined False 1\n")
+        << describe(r);
+}
+
 TEST_F(DebianProgram, Lua) {
     need("/usr/bin/lua5.4");
     RunResult r = kiln_run({"lua5.4", "-e", "print(2^10)"});
