@@ -51,8 +51,6 @@ void catch_host_signals(struct kvm_run* run, int vm_fd) {
     for (int s : kForwarded) sigaction(s, &sa, nullptr);
 }
 
-bool guest_takes_host_signals() { return g_opted_in; }
-
 int forward_host_signals() {
     if (g_opted_in) return 0;  // the signal handler raised the interrupt
     const uint32_t pending = __atomic_load_n(&g_pending, __ATOMIC_SEQ_CST);

@@ -14,9 +14,6 @@ namespace kiln::vmm {
 // through run's immediate_exit.
 void catch_host_signals(struct kvm_run* run, int vm_fd);
 
-// The guest has opted in (it read the port once).
-bool guest_takes_host_signals();
-
 // After every KVM_RUN: a signal number when the guest never opted in and
 // a signal must end the VM (0 otherwise).
 int forward_host_signals();

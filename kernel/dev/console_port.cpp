@@ -12,15 +12,16 @@ abi::ConsoleIo request;
 // memory later), copied in chunks.
 char bounce[2048];
 
-bool submit(int stream, uint64_t phys, size_t n) {
-    request.stream = uint32_t(stream);
-    request.len = uint32_t(n);
+// One request through the port; the monitor's result (bytes moved or -errno).
+int64_t submit(uint32_t stream, uint64_t phys, uint32_t n) {
+    request.stream = stream;
+    request.len = n;
     request.buf = phys;
     request.result = 0;
     arch::cpu::barrier();
     arch::cpu::outl(abi::kPortConsole, uint32_t(arch::virt_to_phys_image(&request)));
     arch::cpu::barrier();
-    return request.result == int64_t(n);
+    return request.result;
 }
 
 }  // namespace
@@ -33,27 +34,23 @@ long console_port_read(char* buf, size_t n) {
         target = bounce;
         phys = arch::virt_to_phys_image(bounce);
     }
-    request.stream = abi::kConsoleStdin;
-    request.len = uint32_t(n > 0xffffffffu ? 0xffffffffu : n);
-    request.buf = phys;
-    request.result = 0;
-    arch::cpu::barrier();
-    arch::cpu::outl(abi::kPortConsole, uint32_t(arch::virt_to_phys_image(&request)));
-    arch::cpu::barrier();
-    if (request.result < 0) return -1;
+    const int64_t got = submit(abi::kConsoleStdin, phys, uint32_t(n > 0xffffffffu ? 0xffffffffu : n));
+    if (got < 0) return -1;
     if (target != buf) {
-        for (int64_t i = 0; i < request.result; i++) buf[i] = bounce[i];
+        for (int64_t i = 0; i < got; i++) buf[i] = bounce[i];
     }
-    return long(request.result);
+    return long(got);
 }
 
 bool console_port_write(int stream, const char* s, size_t n) {
     uint64_t phys = arch::kernel_virt_to_phys(s);
-    if (phys != ~0ull && n <= 0xffffffffu) return submit(stream, phys, n);
+    if (phys != ~0ull && n <= 0xffffffffu) return submit(uint32_t(stream), phys, uint32_t(n)) == int64_t(n);
     while (n > 0) {
         size_t len = n < sizeof(bounce) ? n : sizeof(bounce);
         for (size_t i = 0; i < len; i++) bounce[i] = s[i];
-        if (!submit(stream, arch::virt_to_phys_image(bounce), len)) return false;
+        if (submit(uint32_t(stream), arch::virt_to_phys_image(bounce), uint32_t(len)) != int64_t(len)) {
+            return false;
+        }
         s += len;
         n -= len;
     }
