@@ -18,12 +18,17 @@ uint32_t read_port() {
     return v;
 }
 
+// Each host signal is sent to the process as kill(2) from outside would
+// (si_code SI_USER, pid 0): the thread that takes it is chosen then, so a
+// blocked call in that thread ends with EINTR.
 void post(uint32_t set) {
-    auto& p = sched::current();
     for (int sig = 1; sig <= 32; sig++) {
-        if (set & (1u << (sig - 1))) p.posix.signal_pending |= sigbit(sig);
+        if (!(set & (1u << (sig - 1)))) continue;
+        SigInfo info = {};
+        info.si_signo = sig;
+        info.si_code = kSiUser;
+        post_signal_info(info);
     }
-    if (set != 0) sched::wake_interruptible();  // blocked threads re-check (EINTR)
 }
 
 void on_host_signal(arch::TrapFrame&) {

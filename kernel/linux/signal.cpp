@@ -177,10 +177,16 @@ int64_t thread_kill(int32_t tgid, int32_t tid, int sig) {
     if (tid <= 0 || tgid == 0 || tgid < -1) return errno_result(Errno::kEINVAL);
     if (sig != 0 && !signal_valid(sig)) return errno_result(Errno::kEINVAL);
     const Process& p = sched::current();
-    if (!sched::thread_alive(tid) || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
-    // FIXME(threads): the signal is pending for the process, so the first
-    // thread back in user mode takes it, not necessarily `tid`.
-    if (sig != 0) send_to_self(sig, true);
+    sched::Thread* t = sched::find_thread(tid);
+    if (t == nullptr || (tgid > 0 && tgid != p.pid)) return errno_result(Errno::kESRCH);
+    if (sig != 0) {
+        SigInfo info = {};
+        info.si_signo = sig;
+        info.si_code = kSiTkill;
+        info.fields.kill.pid = p.pid;
+        info.fields.kill.uid = p.uid;
+        post_signal_to(info, t);
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <asm/ucontext.h>
 #include <stddef.h>
 
+#include "arch/x86_64/arch.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/traps.h"
 #include "klog.h"
@@ -187,23 +188,30 @@ void set_syscall_frame(TrapFrame* f) {
 constexpr int kSigRtmin = 32;
 
 bool post_signal_info(const SigInfo& info) {
+    return post_signal_to(info, nullptr);
+}
+
+bool post_signal_to(const SigInfo& info, sched::Thread* thread) {
     Process& p = sched::current();
     ProcessState& s = p.posix;
     const int sig = info.si_signo;
     const uint64_t bit = sigbit(sig);
-    if (!(p.signal_mask & bit) &&
+    sched::Thread* t = thread != nullptr ? thread : sched::signal_target(sig);
+    arch::IrqGuard masked;  // an interrupt may post to the same set
+    if (!(sched::signal_mask_of(t) & bit) &&
         signal_fate(sig, p.signal_actions[sig - 1].handler) == SignalFate::kIgnore) {
         return true;
     }
-    if (s.signal_pending & bit) {
+    uint64_t& pending = sched::signal_pending_of(t);
+    if (pending & bit) {
         if (sig < kSigRtmin) return true;  // standard signals do not queue
         if (s.rt_queued == ProcessState::kRtQueueMax) return false;
         s.rt_queue[s.rt_queued++] = info;
         return true;
     }
-    s.signal_pending |= bit;
+    pending |= bit;
     s.pending_info[sig - 1] = info;
-    sched::wake_interruptible();  // blocked threads re-check (EINTR)
+    sched::signal_wake(t);  // a blocking call it is in ends (EINTR)
     return true;
 }
 

@@ -12,6 +12,9 @@
 #include "linux/signal_frame.h"
 #include "linux/syscall.h"
 
+namespace kiln::sched {
+struct Thread;
+}
 namespace kiln::arch {
 struct TrapFrame;
 }
@@ -42,6 +45,11 @@ void post_signal(int sig, int32_t code);
 // A standard signal already pending is not sent twice; a real-time one
 // queues, and false means the queue is full (sigqueue's EAGAIN).
 bool post_signal_info(const SigInfo& info);
+// The same for one thread (tgkill, tkill), or for the process when thread
+// is null: then sched::signal_target chooses the thread that takes it.
+// FIXME(threads): the siginfo of a pending signal is kept per process, so
+// the same standard signal pending on two threads shares one.
+bool post_signal_to(const SigInfo& info, sched::Thread* thread);
 
 // Forgets pending signal sig and every queued instance of it (its
 // disposition became SIG_IGN, or a wait passed over it as ignored).

@@ -129,9 +129,11 @@ void reap() {
 void switch_to(Thread* prev, Thread* next) {
     Process& p = current();
     prev->signal_mask = p.signal_mask;
+    prev->signal_pending = p.posix.signal_pending;
     prev->saved_mask = p.posix.saved_mask;
     prev->restore_mask = p.posix.restore_mask;
     p.signal_mask = next->signal_mask;
+    p.posix.signal_pending = next->signal_pending;
     p.posix.saved_mask = next->saved_mask;
     p.posix.restore_mask = next->restore_mask;
     if (prev->state != Thread::State::kDead) {
@@ -282,6 +284,43 @@ void wake_interruptible() {
     }
 }
 
+Thread* find_thread(int32_t tid) {
+    arch::IrqGuard guard;
+    for (Thread* t = all; t; t = t->all_next) {
+        if (t->tid == tid && t->state != Thread::State::kDead) return t;
+    }
+    return nullptr;
+}
+
+uint64_t signal_mask_of(const Thread* t) {
+    return t == cur ? current().signal_mask : t->signal_mask;
+}
+
+uint64_t& signal_pending_of(Thread* t) {
+    return t == cur ? current().posix.signal_pending : t->signal_pending;
+}
+
+Thread* signal_target(int sig) {
+    arch::IrqGuard guard;
+    const uint64_t bit = 1ull << (sig - 1);
+    Thread* fallback = nullptr;
+    if (main_thread.state != Thread::State::kDead) {
+        if (!(signal_mask_of(&main_thread) & bit)) return &main_thread;
+        fallback = &main_thread;
+    }
+    for (Thread* t = all; t; t = t->all_next) {
+        if (t->state == Thread::State::kDead) continue;
+        if (!(signal_mask_of(t) & bit)) return t;
+        if (fallback == nullptr) fallback = t;
+    }
+    return fallback != nullptr ? fallback : cur;
+}
+
+void signal_wake(Thread* t) {
+    arch::IrqGuard guard;
+    if (t->interruptible) wake_locked(t);
+}
+
 void yield() {
     arch::IrqGuard guard;
     need_resched = false;
@@ -300,6 +339,18 @@ void preempt_point() {
     Thread* t = cur;
     t->state = Thread::State::kDead;
     live--;
+    // Signals it had not taken belong to the process: another thread gets
+    // them (none when it was the last: the process is ending).
+    uint64_t& left = current().posix.signal_pending;
+    if (left != 0) {
+        for (Thread* o = all; o; o = o->all_next) {
+            if (o->state == Thread::State::kDead) continue;
+            o->signal_pending |= left;
+            if (o->interruptible) wake_locked(o);
+            break;
+        }
+        left = 0;
+    }
     t->run_next = dead;
     dead = t;
     schedule();

@@ -36,6 +36,11 @@ struct Thread {
     // The blocked signals while not running: Process::signal_mask (and
     // sigsuspend's saved mask) are the running thread's, swapped on a switch.
     uint64_t signal_mask = 0;
+    // Its pending signals while not running (Process::posix.signal_pending
+    // is the running thread's, swapped the same way): a signal for the
+    // whole process is given to one thread when sent (signal_target), as
+    // Linux wakes one chosen thread, so that the right blocked call ends.
+    uint64_t signal_pending = 0;
     uint64_t saved_mask = 0;
     bool restore_mask = false;
     uint64_t clear_child_tid = 0;  // set_tid_address / CLONE_CHILD_CLEARTID
@@ -65,6 +70,20 @@ void wake(Thread* t);
 // interruptible one (a signal arrived).
 void wake_waiters();
 void wake_interruptible();
+
+// The thread a signal for the whole process goes to, as Linux chooses: the
+// main thread unless it blocks sig (or has exited), else the first live
+// thread that does not block it; when every thread blocks it, the main
+// thread (or any live one), where it stays pending.
+Thread* signal_target(int sig);
+// The live thread with this tid, nullptr when there is none.
+Thread* find_thread(int32_t tid);
+// t's blocked signals and pending signals (the running thread's live in
+// the Process).
+uint64_t signal_mask_of(const Thread* t);
+uint64_t& signal_pending_of(Thread* t);
+// A signal became pending for t: wakes it if it blocks interruptibly.
+void signal_wake(Thread* t);
 
 // sched_yield: the current thread goes to the back of the run queue.
 void yield();

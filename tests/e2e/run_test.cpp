@@ -593,6 +593,7 @@ TEST_P(GuestThreads, MutexCondvarFutureJoinPipePreemption) {
               "threads: pipe ok\n"
               "threads: preemption ok\n"
               "threads: raise ok\n"
+              "threads: tgkill to one thread ok\n"
               "threads: ok\n")
         << describe(r);
 }
@@ -837,6 +838,41 @@ TEST_F(DebianProgram, Python3Threads) {
     // sum(range(3200000))
     EXPECT_EQ(r.out, "pool 5119998400000\nstarted True\nevent True True\njoined False 1\n")
         << describe(r);
+}
+
+// python3 with threads and a SIGINT handler behaves as natively: Ctrl-C
+// reaches the main thread while it waits on an Event (a futex with no
+// timeout) and another thread sleeps; the handler runs in the main thread,
+// and KeyboardInterrupt then ends the wait there.
+TEST_F(DebianProgram, Python3ThreadsHostSigint) {
+    need("/usr/bin/python3");
+    std::string lib = python_stdlib("threading.py");
+    ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
+    const char* script =
+        "import signal, threading, time\n"
+        "seen = []\n"
+        "def on_int(sig, frame):\n"
+        "    seen.append(threading.current_thread() is threading.main_thread())\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "stop = threading.Event()\n"
+        "def sleeper():\n"
+        "    while not stop.is_set():\n"
+        "        time.sleep(0.05)\n"
+        "t = threading.Thread(target=sleeper)\n"
+        "t.start()\n"
+        "print('waiting', flush=True)\n"
+        "try:\n"
+        "    threading.Event().wait()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted in main', seen)\n"
+        "stop.set()\n"
+        "t.join()\n"
+        "print('joined', t.is_alive())\n";
+    RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c", script},
+                           {.timeout_s = 60, .signal = SIGINT, .signal_after = "waiting\n"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "waiting\ninterrupted in main [True]\njoined False\n") << describe(r);
 }
 
 TEST_F(DebianProgram, Lua) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -178,6 +179,40 @@ void raise_in_thread() {
     std::printf("threads: raise ok\n");
 }
 
+std::atomic<long> handler_tid{0};
+
+// tgkill names one thread: a signal sent to a worker blocked in read()
+// runs its handler in that worker and ends the read with EINTR (no
+// SA_RESTART), while the main thread, not blocking it, is left alone. A
+// kill() for the whole process is taken by the main thread, as on Linux.
+void signal_to_one_thread() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { handler_tid = syscall(SYS_gettid); };
+    CHECK(sigaction(SIGUSR2, &sa, nullptr) == 0);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    std::atomic<long> worker_tid{0};
+    std::atomic<int> read_errno{0};
+    std::thread t([&] {
+        worker_tid = syscall(SYS_gettid);
+        char c;
+        ssize_t n = read(fds[0], &c, 1);
+        read_errno = n < 0 ? errno : 0;
+    });
+    while (worker_tid.load() == 0) sched_yield();
+    for (int i = 0; i < 50; i++) sched_yield();  // let it block in read
+    CHECK(syscall(SYS_tgkill, getpid(), worker_tid.load(), SIGUSR2) == 0);
+    t.join();
+    CHECK(read_errno.load() == EINTR);
+    CHECK(handler_tid.load() == worker_tid.load());
+    handler_tid = 0;
+    CHECK(kill(getpid(), SIGUSR2) == 0);
+    CHECK(handler_tid.load() == syscall(SYS_gettid));
+    close(fds[0]);
+    close(fds[1]);
+    std::printf("threads: tgkill to one thread ok\n");
+}
+
 // `threads mainexit`: the main thread leaves with pthread_exit; the
 // process lives on in a worker, which ends it with status 7.
 void* last_worker(void*) {
@@ -203,6 +238,7 @@ int main(int argc, char** argv) {
     pipe_between_threads();
     preemption();
     raise_in_thread();
+    signal_to_one_thread();
     std::printf("threads: ok\n");
     return 0;
 }
