@@ -1,47 +1,34 @@
 #include "seccomp_filter.h"
 
 #include "log.h"
+#include "seccomp_bpf.h"  // generated from seccomp_allow.h
 
 #include <errno.h>
-#include <seccomp.h>
+#include <linux/seccomp.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace kiln::vmm {
 
-namespace {
-
-// What the run loop needs after set-up:
-//   ioctl            KVM_RUN, KVM_IRQ_LINE, KVM_GET_REGS/SREGS (crash report)
-//   read, pread64    /proc/self/statm for --stats (opened before the filter)
-//   write, writev    guest output on stdout/stderr, messages
-//   mincore          --stats: guest pages touched
-//   futex            libc internals
-//   rt_sigreturn     returning from a signal handler
-//   exit, exit_group the end
-constexpr int kAllowed[] = {
-    SCMP_SYS(ioctl),  SCMP_SYS(read),    SCMP_SYS(pread64),      SCMP_SYS(write),
-    SCMP_SYS(writev), SCMP_SYS(mincore), SCMP_SYS(futex),        SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(exit),   SCMP_SYS(exit_group),
-};
-
-}  // namespace
-
 void install_seccomp() {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (ctx == nullptr) fatal("seccomp_init failed");
-    for (int nr : kAllowed) {
-        int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        if (rc != 0) fatal("seccomp_rule_add(%d) failed: %s", nr, strerror(-rc));
+    // Without no_new_privs an unprivileged process may not install a
+    // filter; kiln-vmm never execs, so it loses nothing.
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        fatal("cannot set no_new_privs for the seccomp filter: %s", strerror(errno));
     }
-    int rc = seccomp_load(ctx);
+    sock_fprog prog = {static_cast<unsigned short>(sizeof(kSeccompProgram) / sizeof(kSeccompProgram[0])),
+                       const_cast<sock_filter*>(kSeccompProgram)};
+    // TSYNC: every thread of the monitor (device I/O threads too) runs
+    // under the same filter.
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
     if (rc != 0) {
         fatal("cannot install the seccomp filter: %s; kiln-vmm needs a kernel with "
-              "CONFIG_SECCOMP_FILTER", strerror(-rc));
+              "CONFIG_SECCOMP_FILTER",
+              rc > 0 ? "another thread could not be synchronised" : strerror(errno));
     }
-    // The context is not released: freeing could trim the heap with brk or
-    // munmap, which the filter now forbids, and the process ends soon anyway.
 }
 
 void seccomp_violation() {
