@@ -11,8 +11,11 @@ namespace kiln::vmm {
 
 namespace {
 
-constexpr uint64_t kPresent = 1, kWritable = 2, kUser = 4, kHuge = 0x80;
-constexpr uint64_t kTableFlags = kPresent | kWritable | kUser;
+constexpr uint64_t kPresent = 1, kWritable = 2, kUser = 4, kAccessed = 0x20, kDirty = 0x40,
+                   kHuge = 0x80;
+// Accessed and dirty preset: under shadow paging a first read of a page
+// not yet dirty is mapped read-only, and the first write faults again.
+constexpr uint64_t kTableFlags = kPresent | kWritable | kUser | kAccessed;
 constexpr uint64_t kPageSize = 0x1000;
 
 // Layout at kBootPml4Gpa: PML4, PML4 copy, PDPT (low), PDPT (high), 4 PDs.
@@ -44,7 +47,7 @@ void write_page_tables(GuestMemory& mem) {
     for (uint64_t g = 0; g < 4; ++g) {
         uint64_t* pd = table(mem, kPd0 + g * kPageSize);
         for (uint64_t i = 0; i < 512; ++i) {
-            pd[i] = ((g << 30) + (i << 21)) | kTableFlags | kHuge;
+            pd[i] = ((g << 30) + (i << 21)) | kTableFlags | kDirty | kHuge;
         }
         pdpt_low[g] = (kPd0 + g * kPageSize) | kTableFlags;
     }

@@ -67,7 +67,7 @@ Result<uint64_t*> AddressSpace::walk(uint64_t va, int leaf_level) {
             uint64_t* fresh = table(pa);
             for (int i = 0; i < 512; i++) fresh[i] = 0;
             // Tables above application pages must allow user access too.
-            e = pa | kPresent | kPteWrite | (va < kUserHalfEnd ? kUser : user_bit());
+            e = pa | kPresent | kPteWrite | kPteAccessed | (va < kUserHalfEnd ? kUser : user_bit());
             t[idx] = e;
             // The PVM twin gets the lower half's entries only (paging.h).
             if (level == 4 && va < kUserHalfEnd) table(pml4_ + 0x1000)[idx] = e;
@@ -84,7 +84,7 @@ Result<void> AddressSpace::map(uint64_t va, uint64_t pa, uint64_t size, uint64_t
         uint64_t* pt = TRY(walk(va + off, 1));
         unsigned idx = ((va + off) >> 12) & 511;
         if (pt[idx] & kPresent) return Error(Errno::kEEXIST);
-        pt[idx] = (pa + off) | flags | kPresent | user_bit();
+        pt[idx] = (pa + off) | flags | pte_ad_bits(flags) | kPresent | user_bit();
     }
     return {};
 }
@@ -96,7 +96,7 @@ Result<void> AddressSpace::map_large(uint64_t va, uint64_t pa, uint64_t size, ui
         uint64_t* pd = TRY(walk(va + off, 2));
         unsigned idx = ((va + off) >> 21) & 511;
         if (pd[idx] & kPresent) return Error(Errno::kEEXIST);
-        pd[idx] = (pa + off) | flags | kPresent | kLarge | user_bit();
+        pd[idx] = (pa + off) | flags | pte_ad_bits(flags) | kPresent | kLarge | user_bit();
     }
     return {};
 }

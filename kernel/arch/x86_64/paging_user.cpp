@@ -14,7 +14,7 @@ uint64_t* table(uint64_t pa) {
 
 uint64_t user_pte_bits(uint64_t flags) {
     if (flags & kPteKept) return kPteKept;
-    return kPtePresent | kPteUser | (flags & (kPteWrite | kPteNoExec));
+    return kPtePresent | kPteUser | (flags & (kPteWrite | kPteNoExec)) | pte_ad_bits(flags);
 }
 
 class TlbBatch {
