@@ -38,7 +38,7 @@ const BootInfo& boot() {
 
 extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
     arch::set_pvm(flags & abi::kBootFlagPvm);
-    arch::init_descriptors();
+    arch::init_descriptors(flags & abi::kBootFlagDescriptors);
     if (!parse_boot_info(start_info_pa, &boot_info)) {
         klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader",
                     start_info_pa);

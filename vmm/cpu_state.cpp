@@ -85,6 +85,19 @@ void set_entry_state(const Vm& vm, const KernelImage& image) {
         regs.rsi = abi::kStartInfoGpa;
         regs.rdi = abi::kBootFlagConsolePort | abi::kBootFlagHostSignals |
                    (vm.pvm ? abi::kBootFlagPvm : 0);
+        if (image.has_descriptors) {
+            // The kernel's own tables, same selectors as the boot GDT: it
+            // fills them and loads nothing (each load traps on kvm-pvm).
+            const abi::KilnDescriptorNote& d = image.descriptors;
+            sregs.gdt.base = d.gdt;
+            sregs.gdt.limit = d.gdt_limit;
+            sregs.idt.base = d.idt;
+            sregs.idt.limit = d.idt_limit;
+            sregs.tr.base = d.tss;
+            sregs.tr.limit = d.tss_limit;
+            sregs.tr.selector = abi::kKilnTssSelector;
+            regs.rdi |= abi::kBootFlagDescriptors;
+        }
         regs.rsp = 0;
     } else {
         // PVH (xen/include/public/arch-x86/hvm/start_info.h): 32-bit protected

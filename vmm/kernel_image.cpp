@@ -89,6 +89,33 @@ KernelImage open_kernel(const char* path) {
         img.entry = read_le(xen_note->desc, 4);
     }
 
+    if (img.kind == EntryKind::kLong64) {
+        auto d = img.elf.find_note("Kiln", abi::kKilnNoteDescriptors);
+        if (d.ok()) {
+            if (d->desc.size() != sizeof(abi::KilnDescriptorNote)) fatal(bad_notes, path);
+            abi::KilnDescriptorNote& n = img.descriptors;
+            n.gdt = read_le(d->desc, 8);
+            n.idt = read_le(d->desc.subspan(8), 8);
+            n.tss = read_le(d->desc.subspan(16), 8);
+            n.gdt_limit = static_cast<uint16_t>(read_le(d->desc.subspan(24), 2));
+            n.idt_limit = static_cast<uint16_t>(read_le(d->desc.subspan(26), 2));
+            n.tss_limit = static_cast<uint16_t>(read_le(d->desc.subspan(28), 2));
+            // The tables must lie in the image the boot tables map, and be
+            // big enough for what the CPU reads from them.
+            const uint64_t tables[] = {n.gdt, n.idt, n.tss};
+            for (uint64_t va : tables) {
+                if (va < abi::kKernelVirtBase || boot_va_to_pa(va) >= (1ull << 30)) {
+                    fatal("kernel '%s': descriptor note names 0x%llx, outside the kernel's "
+                          "mapping; rebuild the kernel", path, static_cast<unsigned long long>(va));
+                }
+            }
+            if (n.gdt_limit < abi::kKilnTssSelector + 15 || n.tss_limit < 103) fatal(bad_notes, path);
+            img.has_descriptors = true;
+        } else if (d.error() != Errno::kENOENT) {
+            fatal(bad_notes, path);
+        }
+    }
+
     size_t loads = 0;
     for (size_t i = 0; i < img.elf.phdr_count(); ++i) {
         elf::ProgramHeader ph = img.elf.phdr(i);

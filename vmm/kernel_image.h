@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "abi/boot.h"
 #include "guest_memory.h"
 #include "kiln/elf.h"
 
@@ -21,6 +22,10 @@ struct KernelImage {
     EntryKind kind;
     uint64_t entry;       // virtual address (kLong64) or physical address (kPvh32)
     uint64_t load_end;    // highest physical end of any PT_LOAD segment
+    // The kernel's GDT/IDT/TSS ("Kiln" note type 2), loaded at the 64-bit
+    // entry when present.
+    bool has_descriptors = false;
+    abi::KilnDescriptorNote descriptors = {};
 };
 
 // Maps and parses the kernel file; exits with a message naming the problem

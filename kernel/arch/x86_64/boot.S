@@ -31,6 +31,13 @@
     .p2align 2
     .quad kiln_entry64
 
+    .p2align 2
+    .long 5, 32, 2              /* namesz, descsz, kKilnNoteDescriptors */
+    .asciz "Kiln"
+    .p2align 2
+    .quad kiln_gdt, kiln_idt, kiln_tss
+    .short 9 * 8 - 1, 256 * 16 - 1, 104 - 1, 0
+
 /* ---- 64-bit entry (kiln-vmm): RDI = flags, RSI = start info ---- */
     .section .boot.text, "ax"
     .code64

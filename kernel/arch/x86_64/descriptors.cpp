@@ -7,8 +7,8 @@
 #include "arch/x86_64/traps.h"
 
 namespace kiln::arch {
-namespace {
 
+// Outside the anonymous namespace: the tables below are named for boot.S.
 struct [[gnu::packed]] Tss {
     uint32_t reserved0;
     uint64_t rsp[3];
@@ -29,6 +29,8 @@ struct Gate {
     uint64_t lo, hi;
 };
 
+namespace {
+
 constexpr uint16_t kKernelCs = 0x10;
 constexpr uint16_t kKernelDs = 0x18;
 constexpr uint16_t kPvmGateCs = 0x33;
@@ -41,7 +43,11 @@ constexpr int kNmiIst = 2;
 // IST trampoline, and entry.S moves the frame to the kernel stack at once.
 constexpr int kPvmEntryIst = 3;
 
-alignas(16) uint64_t gdt[9] = {
+}  // namespace
+
+// Named for the "Kiln" descriptor note (boot.S): kiln-vmm loads GDTR, IDTR
+// and TR with them before the first instruction.
+alignas(16) uint64_t gdt[9] asm("kiln_gdt") = {
     0,
     0x00cf9b000000ffff,  // 0x08 code32 (PVH boot)
     0x00af9b000000ffff,  // 0x10 kernel code64
@@ -52,8 +58,10 @@ alignas(16) uint64_t gdt[9] = {
     0,                   // 0x38 TSS (two slots)
     0,
 };
-alignas(16) Tss tss;
-alignas(16) Gate idt[256];
+alignas(16) Tss tss asm("kiln_tss");
+alignas(16) Gate idt[256] asm("kiln_idt");
+
+namespace {
 
 // Stacks for faults that may find the current stack unusable (a kernel
 // stack overflow into its guard page must still print a report).
@@ -73,7 +81,7 @@ void set_kernel_stack(uint64_t top) {
     kiln_kernel_stack_top = top;
 }
 
-void init_descriptors() {
+void init_descriptors(bool loaded) {
     uint64_t tss_base = reinterpret_cast<uint64_t>(&tss);
     tss.iomap_base = sizeof(Tss);
     tss.rsp[0] = reinterpret_cast<uint64_t>(kiln_boot_stack_top);
@@ -97,6 +105,9 @@ void init_descriptors() {
         idt[v].hi = handler >> 32;
     }
 
+    // The monitor pointed GDTR, IDTR and TR here already (boot.h, note type
+    // 2), with the same selectors: the tables only had to be filled.
+    if (loaded) return;
     TablePointer gdtp{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
     TablePointer idtp{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
     asm volatile("lgdt %0" ::"m"(gdtp));

@@ -14,7 +14,9 @@ struct TrapFrame {
 };
 
 // Loads the GDT, TSS and IDT. Called once, early.
-void init_descriptors();
+// Fills the GDT, TSS and IDT, and loads them unless `loaded` (the monitor
+// did: abi::kBootFlagDescriptors).
+void init_descriptors(bool loaded);
 
 // The running thread's kernel stack: where syscalls, and events from the
 // app, land (TSS.rsp0 and the kvm-pvm entry paths' kiln_kernel_stack_top).
