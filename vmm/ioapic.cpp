@@ -18,6 +18,7 @@ constexpr uint32_t kVersion = 0x11 | ((kIoapicPins - 1) << 16);
 }  // namespace
 
 void Ioapic::read(uint64_t offset, uint8_t* data, uint32_t len) {
+    std::lock_guard<std::mutex> guard(lock_);
     uint32_t v = 0;
     if (offset == kRegSelect) v = select_;
     if (offset == kRegWindow) v = read_register(select_);
@@ -27,6 +28,7 @@ void Ioapic::read(uint64_t offset, uint8_t* data, uint32_t len) {
 void Ioapic::write(uint64_t offset, const uint8_t* data, uint32_t len) {
     uint32_t v = 0;
     for (uint32_t i = 0; i < len && i < 4; ++i) v |= static_cast<uint32_t>(data[i]) << (8 * i);
+    std::lock_guard<std::mutex> guard(lock_);
     if (offset == kRegSelect) {
         select_ = v & 0xff;
     } else if (offset == kRegWindow) {
@@ -68,6 +70,7 @@ void Ioapic::write_register(uint32_t index, uint32_t value) {
 
 void Ioapic::set_level(uint32_t pin, bool high) {
     if (pin >= kIoapicPins) return;
+    std::lock_guard<std::mutex> guard(lock_);
     level_[pin] = high;
     if (high && !(redirection_[pin] & kMasked)) deliver(pin);
 }

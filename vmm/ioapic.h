@@ -8,9 +8,14 @@
 // Device interrupt pins are turned into MSIs (KVM_SIGNAL_MSI) using the
 // redirection entry the guest programmed. The PIC is absent: its ports read
 // 0xff (all masked).
+//
+// The vCPU thread (register accesses, console interrupts) and virtio-net's
+// I/O thread (its interrupts) both drive it: every entry point takes lock_.
 #pragma once
 
 #include <stdint.h>
+
+#include <mutex>
 
 #include "abi/boot.h"
 
@@ -40,6 +45,7 @@ private:
     uint32_t read_register(uint32_t index) const;
     void write_register(uint32_t index, uint32_t value);
 
+    std::mutex lock_;
     int vm_fd_;
     uint32_t select_ = 0;  // IOREGSEL
     uint32_t id_ = 0;

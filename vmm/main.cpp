@@ -12,6 +12,8 @@
 #include "kernel_image.h"
 #include "kvm_vm.h"
 #include "log.h"
+#include "net_backend.h"
+#include "net_io.h"
 #include "options.h"
 #include "seccomp_filter.h"
 #include "stats.h"
@@ -19,8 +21,10 @@
 #include "vcpu_loop.h"
 #include "virtio_console.h"
 #include "virtio_mmio.h"
+#include "virtio_net.h"
 
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 using namespace kiln;
@@ -33,9 +37,17 @@ int main(int argc, char** argv) {
     for (int i = 0; i < opt.initrd_count; ++i) initrds[i] = open_initrd(opt.initrds[i]);
     place_initrds(initrds, opt.initrd_count,
                   opt.mem < abi::kMmioHoleStart ? opt.mem : abi::kMmioHoleStart, kernel.load_end);
-    constexpr uint32_t kVirtioDevices = 1;
+    // Slot 0 is the console; the network device, only when asked for, is
+    // slot 1 (lib/abi/boot.h).
+    constexpr uint32_t kMaxVirtioDevices = 2;
+    const bool net = opt.net.mode != NetMode::kNone;
+    const uint32_t virtio_devices = net ? 2 : 1;
     static char cmdline[abi::kCmdlineMax];
-    build_cmdline(opt.cmdline, kVirtioDevices, cmdline);
+    build_cmdline(opt.cmdline, virtio_devices, cmdline);
+    // The backend first: kiln-slirp starts up while the VM is built.
+    NetBackend* backend = nullptr;
+    if (opt.net.mode == NetMode::kTap) backend = open_tap_backend(opt.net.tap_name);
+    if (opt.net.mode == NetMode::kUser) backend = start_user_backend(opt.net);
 
     int kvm_fd = open_kvm();
     auto created = GuestMemory::create(opt.mem);
@@ -58,7 +70,22 @@ int main(int argc, char** argv) {
     ConsolePort console_port(mem, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
     VirtioConsole console(STDOUT_FILENO);
     VirtioMmio console_mmio(mem, ioapic, abi::kVirtioIrqBase, console);
-    VirtioMmio* devices[kVirtioDevices] = {&console_mmio};
+    VirtioMmio* devices[kMaxVirtioDevices] = {&console_mmio, nullptr};
+    int kick_fd = -1;
+    if (net) {
+        kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (kick_fd < 0) fatal("cannot create the network device's eventfd");
+    }
+    static VirtioNet* net_dev = nullptr;
+    static VirtioMmio* net_mmio = nullptr;
+    static NetIo* net_io = nullptr;
+    if (net) {
+        net_dev = new VirtioNet(opt.net.mac, *backend, kick_fd);
+        net_mmio = new VirtioMmio(mem, ioapic, abi::kVirtioIrqBase + 1, *net_dev);
+        net_io = new NetIo{*net_mmio, *net_dev, *backend, kick_fd};
+        devices[1] = net_mmio;
+        start_net_io(net_io);
+    }
     Stats stats;
     if (opt.stats) stats.prepare(mem);
     // A reader that goes away must not kill the VM: writes fail with EPIPE
@@ -69,7 +96,7 @@ int main(int argc, char** argv) {
     install_seccomp();
     if (opt.debug_seccomp_violation) seccomp_violation();
 
-    Machine machine{vm, uart, console_port, ioapic, devices, kVirtioDevices, {}};
+    Machine machine{vm, uart, console_port, ioapic, devices, virtio_devices, {}};
     int status = run_vcpu(machine);
     uart.flush();
     if (opt.stats) stats.print(mem, machine.counters);

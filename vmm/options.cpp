@@ -11,14 +11,21 @@ namespace kiln::vmm {
 namespace {
 
 constexpr const char kUsage[] =
-    "usage: kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log] "
-    "KERNEL.elf\n"
+    "usage: kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log]\n"
+    "                [--net none|user|tap:NAME] [--mac MAC] [-p SPEC]... KERNEL.elf\n"
     "  --mem SIZE      guest RAM, e.g. 64M or 1G (default 64M, at least 16M)\n"
     "  --cmdline STR   kernel command line\n"
     "  --initrd FILE   initial ramdisk (cpio); repeatable, up to 8, passed as PVH\n"
     "                  modules 0, 1, ... in order\n"
     "  --stats         print exit counters and memory use to stderr at exit\n"
-    "  --quiet-log     do not copy the kernel log (UART) to stderr\n";
+    "  --quiet-log     do not copy the kernel log (UART) to stderr\n"
+    "  --net MODE      none (default: no network device), user (user-mode networking\n"
+    "                  through kiln-slirp: DHCP, DNS, outbound connections) or\n"
+    "                  tap:NAME (an existing TAP device)\n"
+    "  --mac MAC       the guest's MAC address (default 52:54:00:12:34:56)\n"
+    "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/udp]\n"
+    "                  with --net user: forward a host port (on 127.0.0.1 unless IP\n"
+    "                  is given) to the guest; repeatable\n";
 
 // Physical RAM of the host, 0 when unknown.
 uint64_t host_ram() {
@@ -81,6 +88,16 @@ Options parse_options(int argc, char** argv) {
                       kMaxInitrds);
             }
             o.initrds[o.initrd_count++] = v;
+        } else if ((v = value("--net")) != nullptr) {
+            char err[256];
+            if (!parse_net_mode(v, &o.net, err, sizeof(err))) fatal("%s", err);
+        } else if ((v = value("--mac")) != nullptr) {
+            char err[256];
+            if (!parse_mac(v, o.net.mac, err, sizeof(err))) fatal("%s", err);
+            o.net.mac_given = true;
+        } else if ((v = value("--publish")) != nullptr || (v = value("-p")) != nullptr) {
+            char err[256];
+            if (!add_publish(v, &o.net, err, sizeof(err))) fatal("%s", err);
         } else if (strcmp(a, "--stats") == 0) {
             o.stats = true;
         } else if (strcmp(a, "--quiet-log") == 0) {
@@ -99,6 +116,8 @@ Options parse_options(int argc, char** argv) {
         }
     }
     if (o.kernel == nullptr) fatal("no kernel given\n%s", kUsage);
+    char err[256];
+    if (!check_net_options(o.net, err, sizeof(err))) fatal("%s", err);
     return o;
 }
 

@@ -1,8 +1,11 @@
 // kiln-vmm's command line:
-//   kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log] KERNEL.elf
+//   kiln-vmm [--mem SIZE] [--cmdline STR] [--initrd FILE]... [--stats] [--quiet-log]
+//            [--net none|user|tap:NAME] [--mac MAC] [-p SPEC]... KERNEL.elf
 #pragma once
 
 #include <stdint.h>
+
+#include "net_options.h"
 
 namespace kiln::vmm {
 
@@ -22,6 +25,7 @@ struct Options {
     bool stats = false;
     bool quiet_log = false;           // drop the kernel's UART log
     bool debug_seccomp_violation = false;  // hidden: make a forbidden syscall under seccomp
+    NetOptions net;                   // --net none by default: no network device
 };
 
 // Parses argv; on bad usage prints a message and exits with status 125.

@@ -13,12 +13,19 @@ namespace kiln::vmm {
 //   read, pread64    /proc/self/statm for --stats (opened before the filter)
 //   write, writev    guest output on stdout/stderr, messages
 //   mincore          --stats: guest pages touched
-//   futex            libc internals
+//   futex            libc internals, the lock between vCPU and I/O thread
 //   rt_sigreturn     returning from a signal handler
 //   exit, exit_group the end
+// and for virtio-net's I/O thread (net_io.h), whose descriptors (eventfd,
+// TAP, the socket to kiln-slirp) are all opened before the filter:
+//   poll, ppoll      waiting for a kick or the backend
+//   read, writev     packets from and to the backend, the eventfd
+//   write            a kick; the byte that starts kiln-slirp (net_backend.h)
+//   ioctl            KVM_SIGNAL_MSI for its interrupts, TUNSETOFFLOAD
 inline constexpr int kSeccompAllowed[] = {
     SYS_ioctl,   SYS_read,  SYS_pread64,      SYS_write, SYS_writev,
     SYS_mincore, SYS_futex, SYS_rt_sigreturn, SYS_exit,  SYS_exit_group,
+    SYS_poll,    SYS_ppoll,
 };
 
 }  // namespace kiln::vmm

@@ -44,6 +44,7 @@ Virtqueue* VirtioMmio::selected() {
 }
 
 void VirtioMmio::read(uint64_t offset, uint8_t* data, uint32_t len) {
+    std::lock_guard<std::mutex> guard(lock_);
     if (offset >= virtio::kRegConfig) {
         // Config space allows 8-, 16- and 32-bit accesses (§4.2.2.2).
         Bytes cfg = dev_.config();
@@ -56,7 +57,8 @@ void VirtioMmio::read(uint64_t offset, uint8_t* data, uint32_t len) {
 }
 
 void VirtioMmio::write(uint64_t offset, const uint8_t* data, uint32_t len) {
-    if (offset >= virtio::kRegConfig) return;  // console config is read-only
+    if (offset >= virtio::kRegConfig) return;  // console and net config are read-only
+    std::lock_guard<std::mutex> guard(lock_);
     if (len != 4 || offset % 4 != 0) return;
     write_reg(offset, le_load(data, len));
 }
@@ -145,7 +147,20 @@ void VirtioMmio::set_status(uint32_t v) {
         bool modern = (driver_features_ & virtio::kFeatureVersion1) != 0;
         if (!subset || !modern) v &= ~virtio::kStatusFeaturesOk;
     }
+    bool was_ok = (status_ & virtio::kStatusDriverOk) != 0;
     status_ = v | (status_ & virtio::kStatusNeedsReset);
+    if (!was_ok && (status_ & virtio::kStatusDriverOk)) dev_.driver_ok(*this);
+}
+
+bool VirtioMmio::live() const {
+    return (status_ & virtio::kStatusDriverOk) && !(status_ & virtio::kStatusNeedsReset);
+}
+
+void VirtioMmio::device_error(const char* what) {
+    if (status_ & virtio::kStatusNeedsReset) return;  // said once per reset
+    log("virtio-%s: %s; device needs reset", dev_.name(), what);
+    status_ |= virtio::kStatusNeedsReset;
+    if (status_ & virtio::kStatusDriverOk) raise(virtio::kIntConfigChange);
 }
 
 void VirtioMmio::device_reset() {

@@ -2,9 +2,16 @@
 // one device slot, feature and status negotiation, queue set-up, and used
 // buffer interrupts on the device's I/O APIC pin. Device models plug in
 // through VirtioDevice.
+//
+// Locking: the vCPU thread's register accesses (read/write) take lock();
+// a device that moves buffers on another thread (virtio-net's I/O thread)
+// holds lock() for the whole of each pass over its queues, so queue state,
+// status and interrupt bits only ever change under it.
 #pragma once
 
 #include <stdint.h>
+
+#include <mutex>
 
 #include "guest_memory.h"
 #include "kiln/span.h"
@@ -28,6 +35,8 @@ public:
     // The driver notified queue q. Errors mean a malformed ring or chain:
     // the transport then marks the device DEVICE_NEEDS_RESET.
     virtual Result<void> notify(VirtioMmio& transport, uint16_t q) = 0;
+    // The driver set DRIVER_OK: the negotiated features are final.
+    virtual void driver_ok(VirtioMmio& /*transport*/) {}
     virtual void reset() {}
 };
 
@@ -47,6 +56,15 @@ public:
     // After a device used buffers on queue q: interrupt if the driver wants one.
     void used_buffers(uint16_t q);
 
+    // For devices that work outside notify() (with lock() held):
+    std::mutex& lock() { return lock_; }
+    uint64_t driver_features() const { return driver_features_; }
+    // DRIVER_OK set and not DEVICE_NEEDS_RESET: queues may be processed.
+    bool live() const;
+    // A malformed chain or ring seen outside notify(): logs "virtio-NAME:
+    // <what>; device needs reset" and sets DEVICE_NEEDS_RESET.
+    void device_error(const char* what);
+
 private:
     uint32_t read_reg(uint64_t offset);
     void write_reg(uint64_t offset, uint32_t value);
@@ -57,6 +75,7 @@ private:
     uint64_t offered_features() const;
     Virtqueue* selected();
 
+    std::mutex lock_;
     const GuestMemory& mem_;
     Ioapic& ioapic_;
     uint32_t irq_;

@@ -94,6 +94,19 @@ void Virtqueue::publish_avail_event() {
     __atomic_store_n(avail_event, last_avail_, __ATOMIC_RELEASE);
 }
 
+bool Virtqueue::has_avail() const {
+    return ready_ && load_acquire(&avail_->idx) != last_avail_;
+}
+
+bool Virtqueue::arm_notify() {
+    publish_avail_event();
+    // The avail_event store must be visible before we read avail->idx again:
+    // otherwise the driver may see the old event and skip its notification
+    // while we miss its new buffer.
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return has_avail();
+}
+
 bool Virtqueue::should_interrupt() {
     if (!ready_) return false;
     uint16_t old = signalled_used_;

@@ -49,6 +49,16 @@ public:
     void push_used(uint16_t head, uint32_t len);
     // With EVENT_IDX: ask for a notification at the next available buffer.
     void publish_avail_event();
+    // True when the driver has made a chain available that pop() has not taken.
+    bool has_avail() const;
+    // Gives back the last n chains pop() returned (not yet pushed as used):
+    // the next pop() reads them again from the ring.
+    void unpop(uint16_t n) { last_avail_ = static_cast<uint16_t>(last_avail_ - n); }
+    // For a device working asynchronously, before it goes to sleep: asks for
+    // a notification at the next available buffer and then looks again, so
+    // a buffer made available in between is not missed. True when there is
+    // work after all (process it instead of sleeping).
+    bool arm_notify();
     // True when the driver wants an interrupt for the buffers used since
     // the last call (§2.7.7.2: used_event with EVENT_IDX, else the flag).
     bool should_interrupt();

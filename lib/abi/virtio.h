@@ -114,4 +114,37 @@ inline constexpr uint32_t kConsoleTransmitq = 1;
 inline constexpr uint64_t kConsoleFeatureSize = 1ull << 0;
 inline constexpr uint64_t kConsoleFeatureMultiport = 1ull << 1;
 
+// ---- network device (§5.1) ----
+inline constexpr uint32_t kNetReceiveq = 0;
+inline constexpr uint32_t kNetTransmitq = 1;
+inline constexpr uint64_t kNetFeatureCsum = 1ull << 0;       // device finishes partial checksums
+inline constexpr uint64_t kNetFeatureGuestCsum = 1ull << 1;  // driver accepts partial checksums
+inline constexpr uint64_t kNetFeatureMac = 1ull << 5;        // config.mac is valid
+inline constexpr uint64_t kNetFeatureMrgRxbuf = 1ull << 15;  // a packet may span receive buffers
+inline constexpr uint64_t kNetFeatureStatus = 1ull << 16;    // config.status is valid
+
+// struct virtio_net_hdr (§5.1.6): with VERSION_1 it always has num_buffers,
+// 12 bytes, at the start of every packet in both directions.
+struct NetHdr {
+    uint8_t flags;        // kNetHdrNeedsCsum, kNetHdrDataValid
+    uint8_t gso_type;     // kNetGsoNone (no TSO/UFO features are offered)
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;   // NEEDS_CSUM: checksum [csum_start, end) ...
+    uint16_t csum_offset;  // ... and store it at csum_start + csum_offset
+    uint16_t num_buffers;  // receive: buffers this packet spans (1 without MRG_RXBUF)
+};
+static_assert(sizeof(NetHdr) == 12);
+inline constexpr uint8_t kNetHdrNeedsCsum = 1;
+inline constexpr uint8_t kNetHdrDataValid = 2;
+inline constexpr uint8_t kNetGsoNone = 0;
+
+// struct virtio_net_config (§5.1.4), the fields kiln-vmm offers.
+struct NetConfig {
+    uint8_t mac[6];
+    uint16_t status;  // kNetStatusLinkUp
+};
+static_assert(sizeof(NetConfig) == 8);
+inline constexpr uint16_t kNetStatusLinkUp = 1;
+
 }  // namespace kiln::virtio

@@ -1,0 +1,27 @@
+// kiln-vmm's I/O thread: moves virtio-net packets between the guest's
+// queues and the backend while the vCPU thread runs the guest. It sleeps in
+// poll() on two descriptors: the kick eventfd (the driver notified a queue,
+// or set DRIVER_OK) and the backend (a packet arrived, or room to send
+// again). Each wake-up is one pass over both queues under the transport's
+// lock, so a burst costs one notification each way (EVENT_IDX decides when
+// the driver kicks and when it wants an interrupt).
+#pragma once
+
+#include "virtio_mmio.h"
+#include "virtio_net.h"
+
+namespace kiln::vmm {
+
+struct NetIo {
+    VirtioMmio& transport;
+    VirtioNet& net;
+    NetBackend& backend;
+    int kick_fd;
+};
+
+// Starts the thread (before seccomp: creating it needs clone and mmap). It
+// blocks every signal, so host signals keep reaching the vCPU thread, whose
+// KVM_RUN they must interrupt. Exits with a message when it cannot start.
+void start_net_io(NetIo* io);
+
+}  // namespace kiln::vmm
