@@ -106,6 +106,15 @@ public:
     // changes (pipes, eventfd, timerfd); the rest never block.
     virtual bool may_block() const { return false; }
 
+    // ioctl(2) requests the generic code does not answer (FIONBIO,
+    // FIONREAD, FIOCLEX are fs_io's): sockets' SIOCOUTQ and the like.
+    // ENOTTY when the object has none.
+    virtual Result<int64_t> ioctl(uint32_t cmd, uint64_t arg) {
+        (void)cmd;
+        (void)arg;
+        return Error(Errno::kENOTTY);
+    }
+
     // Safe downcasts (no RTTI): the in-memory tree's writable directories
     // and regular files.
     virtual Directory* as_directory() { return nullptr; }

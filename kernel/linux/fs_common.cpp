@@ -14,6 +14,7 @@
 #include "linux/timerfd.h"
 #include "linux/user.h"
 #include "mm/heap.h"
+#include "net/service.h"
 #include "sched/process.h"
 #include "sched/wait.h"
 
@@ -74,6 +75,11 @@ Result<fs::Inode*> lookup_at(int dirfd, uint64_t upath, bool follow, bool empty_
 }
 
 bool signal_interrupts_wait() { return signal_ready(); }
+
+void deliver_deferred_notifications() {
+    timerfd_deliver_notifications();
+    net::service_run();
+}
 
 int64_t restart_if_interrupted(int64_t r) {
     return r == errno_result(Errno::kEINTR) ? kErestartsys : r;
@@ -158,7 +164,7 @@ Result<bool> wait_for_events(fs::Inode* in, uint32_t want, uint64_t deadline_ns,
     req.what = what;
     req.interrupted = signal_interrupts_wait;
     auto st = sched::wait(req, [&] {
-        timerfd_deliver_notifications();
+        deliver_deferred_notifications();
         return (in->poll_events() & want) != 0;
     });
     if (watchers != nullptr) watchers->remove(&waker.watch);

@@ -58,6 +58,10 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
 // Blocks until the inode's readiness has one of `want` (fs/poll.h bits):
 // true, or false when the monotonic deadline passed first (~0: none);
 // EDEADLK when nothing can ever provide it (sched/wait.h).
+// What interrupts left for system-call context: timerfd expirations and
+// the network's received frames and timers, each telling its watchers.
+// Every wait's ready() check runs it first.
+void deliver_deferred_notifications();
 // For sched::WaitRequest::interrupted: an unblocked signal is pending, so
 // a blocking call ends with EINTR.
 bool signal_interrupts_wait();

@@ -272,8 +272,9 @@ int64_t sys_ioctl(const SyscallArgs& a) {
     case FIONCLEX: return to_syscall_result(fs::fd_table().set_cloexec(fd, false));
     default:
         // TCGETS, TIOCGWINSZ, TIOCGPGRP and the rest: no terminal here, so
-        // programs treat redirected output as a pipe or file.
-        return errno_result(Errno::kENOTTY);
+        // programs treat redirected output as a pipe or file. Sockets
+        // answer their own (SIOCOUTQ, SIOCATMARK).
+        return to_syscall_result(f->inode()->ioctl(cmd, a.arg[2]));
     }
 }
 

@@ -84,7 +84,7 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
     auto* fds = reinterpret_cast<PollFd*>(bounce());
     static_assert(sizeof(PollFd) * fs::FdTable::kMaxFds <= kBounceSize);
     if (nfds > 0) TRY_SYS(copy_from_user(fds, ufds, nfds * sizeof(PollFd)));
-    timerfd_deliver_notifications();
+    deliver_deferred_notifications();
     size_t ready = scan_poll(fds, nfds);
     if (ready == 0 && deadline != 0) {
         sched::WaitRequest req;
@@ -109,7 +109,7 @@ int64_t do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline) {
             if (!objects) note_waiting_for_host_signal(req.what);
         }
         auto st = sched::wait(req, [&] {
-            timerfd_deliver_notifications();
+            deliver_deferred_notifications();
             ready = scan_poll(fds, nfds);
             return ready > 0;
         });
@@ -206,7 +206,7 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
     for (int k = 0; k < 3; k++) {
         if (usets[k] != 0 && bytes > 0) TRY_SYS(copy_from_user(s->in[k], usets[k], bytes));
     }
-    timerfd_deliver_notifications();
+    deliver_deferred_notifications();
     int ready = TRY_SYS(scan_select(s, nfds));
     if (ready == 0 && deadline != 0) {
         sched::WaitRequest req;
@@ -237,7 +237,7 @@ int64_t do_select(int nfds, const uint64_t usets[3], uint64_t deadline) {
         Errno failed = Errno::kEINVAL;
         bool fail = false;
         auto st = sched::wait(req, [&] {
-            timerfd_deliver_notifications();
+            deliver_deferred_notifications();
             auto r = scan_select(s, nfds);
             if (!r.ok()) {
                 fail = true;
@@ -352,7 +352,7 @@ int64_t do_epoll_wait(int epfd, uint64_t uevents, int maxevents, uint64_t deadli
     if (maxevents > kMaxEventsPerCall) maxevents = kMaxEventsPerCall;
     auto* out = reinterpret_cast<fs::EpollEvent*>(bounce());
     for (;;) {
-        timerfd_deliver_notifications();
+        deliver_deferred_notifications();
         size_t n = ep->collect(out, static_cast<size_t>(maxevents));
         if (n > 0) {
             TRY_SYS(copy_to_user(uevents, out, n * sizeof(fs::EpollEvent)));

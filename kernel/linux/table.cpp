@@ -19,6 +19,7 @@ extern const SyscallFamily kProcessFamily __attribute__((weak));
 extern const SyscallFamily kTimeFamily __attribute__((weak));
 extern const SyscallFamily kSignalFamily __attribute__((weak));
 extern const SyscallFamily kMiscFamily __attribute__((weak));
+extern const SyscallFamily kNetFamily __attribute__((weak));
 
 namespace {
 
@@ -28,7 +29,7 @@ uint8_t reported_missing[kTableSize / 8];
 bool strace = false;
 
 const SyscallFamily* const kFamilies[] = {&kFsFamily, &kFsStatFamily, &kFsFdFamily, &kFsIoFamily,     &kFsPipeFamily, &kFsPollFamily, &kMmFamily,     &kProcessFamily,
-                                          &kTimeFamily,   &kSignalFamily, &kMiscFamily};
+                                          &kTimeFamily,   &kSignalFamily, &kMiscFamily, &kNetFamily};
 
 }  // namespace
 

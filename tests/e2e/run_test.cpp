@@ -362,6 +362,20 @@ TEST_P(GuestProgram, PollSelectEpoll) {
     printf("  [%s] %s", variant().c_str(), r.out.c_str());
 }
 
+// Issue 5: AF_UNIX sockets (socketpair, a path server with a client
+// thread, abstract names, SCM_RIGHTS, readiness, options, bad input).
+TEST_P(GuestProgram, NetUnixSockets) {
+    RunResult r = kiln_run({prog("net_unix")});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "net_unix: all ok\n")) << describe(r);
+}
+
+TEST_P(GuestProgram, NetWriteToClosedSocketDiesOfSigpipe) {
+    RunResult r = kiln_run({prog("net_unix"), "sigpipe"});
+    EXPECT_EQ(r.status, 141) << describe(r);
+    EXPECT_FALSE(contains(r.out, "should have died")) << describe(r);
+}
+
 TEST_P(GuestProgram, Getrandom) {
     RunResult r = kiln_run({prog("random")});
     EXPECT_EQ(r.status, 0) << describe(r);

@@ -1,0 +1,56 @@
+// The kernel's network service (kernel only): the one Stack, the NIC it
+// is attached to, and the deferred work that keeps it running — frames the
+// NIC received, the stack's timers — done in system-call context, never in
+// an interrupt handler (socket watchers feed epoll's lists, which only
+// system calls touch).
+//
+// Command line (read once at boot by service_init):
+//   kiln.net=dhcp                          DHCPv4 (+ SLAAC) on the NIC; the
+//                                          default when a NIC is present
+//   kiln.net=none                          leave the NIC unconfigured
+//   kiln.ip=ADDR/PREFIX[,GATEWAY[,DNS]]    static IPv4, e.g.
+//                                          kiln.ip=10.0.2.15/24,10.0.2.2,10.0.2.3
+//   kiln.ip6=ADDR/PREFIX[,GATEWAY]         static IPv6, e.g.
+//                                          kiln.ip6=fd00::15/64,fd00::1
+// A static kiln.ip replaces DHCP; /etc/resolv.conf gets the DNS server
+// (static or from the DHCP lease). Without a NIC the stack is created on
+// the first socket(AF_INET/AF_INET6) and has loopback only (127.0.0.1, ::1).
+#pragma once
+
+#include <stdint.h>
+
+#include "net/api.h"
+
+namespace kiln::net {
+
+// The stack, created on first use; nullptr when out of memory (or when
+// the kernel was built without one).
+Stack* stack();
+
+// Runs the stack's deferred work: received frames, timers that are due,
+// and re-arms the one-shot timer for next_deadline(). Cheap when there is
+// nothing to do. System-call context only.
+void service_run();
+
+// Whether something outside the process can change a socket's readiness
+// by itself (a NIC, or a stack timer): a wait on one is not a deadlock.
+bool service_wakes();
+
+// Boot: finds a virtio-net device; when there is one, creates the stack,
+// attaches it and configures it from the command line (above).
+void service_init(const char* cmdline);
+
+// Calls into the stack happen with interrupts masked and the stack's idea
+// of now set: one of these around each.
+class StackCall {
+public:
+    StackCall();
+    ~StackCall();
+    StackCall(const StackCall&) = delete;
+    StackCall& operator=(const StackCall&) = delete;
+
+private:
+    bool was_enabled_;
+};
+
+}  // namespace kiln::net
