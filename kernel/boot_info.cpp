@@ -3,17 +3,20 @@
 // must not make the kernel write outside RAM.
 #include "boot_info.h"
 
+#include "arch/x86_64/paging.h"
 #include "klog.h"
 
 namespace kiln {
 namespace {
 
-// Boot structures live in low memory, identity-mapped by the boot tables.
+// Boot structures live in low memory: identity-mapped by the boot tables,
+// or in the direct map when kiln-vmm built the kernel's own tables
+// (arch::phys_to_virt knows which).
 template <typename T>
 const T* phys(uint64_t pa) {
-    // SAFETY: only called with addresses below 1 GiB, which the boot page
-    // tables (boot.S or kiln-vmm's) map identity, before the kernel's own.
-    return reinterpret_cast<const T*>(pa);
+    // SAFETY: only called with addresses below 1 GiB, which both the boot
+    // tables and the monitor-built direct map cover.
+    return static_cast<const T*>(arch::phys_to_virt(pa));
 }
 
 constexpr uint64_t kBootMapLimit = 1ull << 30;

@@ -26,6 +26,9 @@ struct BootInfo {
     int module_count = 0;
     uint64_t start_info_pa = 0;
     uint64_t flags = 0;  // abi::kBootFlag*
+    // kBootFlagKernelTables: the physical end of the table pages the
+    // monitor built (they start after the image); 0 otherwise.
+    uint64_t kernel_tables_end = 0;
     bool pvm = false;
 };
 

@@ -4,6 +4,7 @@
 // `selftest`, `crash=pagefault|ud`, `exit=N`.
 #include "abi/boot.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/traps.h"
 #include "boot_info.h"
 #include "init.h"
@@ -36,8 +37,12 @@ const BootInfo& boot() {
     return boot_info;
 }
 
-extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
+extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags,
+                                       uint64_t tables_end) {
     arch::set_pvm(flags & abi::kBootFlagPvm);
+    // Already on the final page tables (kiln-vmm built them): physical
+    // memory is reached through the direct map from the first access on.
+    if (flags & abi::kBootFlagKernelTables) arch::adopt_kernel_tables();
     arch::init_descriptors(flags & abi::kBootFlagDescriptors);
     if (!parse_boot_info(start_info_pa, &boot_info)) {
         klog::error("kiln: no valid PVH start info at 0x%lx: boot through a PVH loader",
@@ -46,6 +51,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags) {
     }
     boot_info.pvm = arch::pvm();
     boot_info.flags = flags;
+    if (flags & abi::kBootFlagKernelTables) boot_info.kernel_tables_end = tables_end;
     set_log_level(boot_info.cmdline);
     klog::info("kiln: booting (%s), cmdline \"%s\"", arch::pvm() ? "kvm-pvm native" : "x86",
                boot_info.cmdline);

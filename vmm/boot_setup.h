@@ -23,6 +23,19 @@ inline constexpr uint16_t kGdtEntries = 7;
 void write_page_tables(GuestMemory& mem);
 void write_gdt(GuestMemory& mem);
 
+// The kernel's final page tables (lib/abi/boot.h, kBootFlagKernelTables),
+// when its notes allow (note 2 and 3): writes them after the image and
+// returns their root (for CR3) and physical end; false when the kernel
+// lacks the notes and boots on the boot tables. `pvm` sets U/S=1 at every
+// level. Exits when the image's segments share a page or the tables do not
+// fit the kernel's early region.
+struct KernelTables {
+    uint64_t root = 0;
+    uint64_t end = 0;
+};
+bool write_kernel_tables(GuestMemory& mem, const KernelImage& kernel, bool pvm,
+                         KernelTables* out);
+
 // An initrd opened before the VM exists, so a bad path fails early.
 struct Initrd {
     const char* path = nullptr;

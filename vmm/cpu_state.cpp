@@ -46,7 +46,7 @@ void check(int rc, const char* what) {
 
 }  // namespace
 
-void set_entry_state(const Vm& vm, const KernelImage& image) {
+void set_entry_state(const Vm& vm, const KernelImage& image, const KernelTables* tables) {
     struct kvm_sregs sregs;
     check(ioctl(vm.vcpu_fd, KVM_GET_SREGS, &sregs), "KVM_GET_SREGS");
     struct kvm_regs regs = {};
@@ -97,6 +97,11 @@ void set_entry_state(const Vm& vm, const KernelImage& image) {
             sregs.tr.limit = d.tss_limit;
             sregs.tr.selector = abi::kKilnTssSelector;
             regs.rdi |= abi::kBootFlagDescriptors;
+        }
+        if (tables != nullptr) {
+            sregs.cr3 = tables->root;
+            regs.rdx = tables->end;
+            regs.rdi |= abi::kBootFlagKernelTables;
         }
         regs.rsp = 0;
     } else {

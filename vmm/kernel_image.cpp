@@ -114,6 +114,21 @@ KernelImage open_kernel(const char* path) {
         } else if (d.error() != Errno::kENOENT) {
             fatal(bad_notes, path);
         }
+        auto l = img.elf.find_note("Kiln", abi::kKilnNoteLayout);
+        if (l.ok()) {
+            if (l->desc.size() != sizeof(abi::KilnLayoutNote)) fatal(bad_notes, path);
+            img.layout.kernel_end = read_le(l->desc, 8);
+            img.layout.boot_stack_guard = read_le(l->desc.subspan(8), 8);
+            const uint64_t end_pa = boot_va_to_pa(img.layout.kernel_end);
+            const uint64_t guard_pa = boot_va_to_pa(img.layout.boot_stack_guard);
+            if (end_pa == ~0ull || guard_pa == ~0ull || (end_pa | guard_pa) % 4096 != 0 ||
+                guard_pa >= end_pa) {
+                fatal("kernel '%s': layout note is inconsistent; rebuild the kernel", path);
+            }
+            img.has_layout = true;
+        } else if (l.error() != Errno::kENOENT) {
+            fatal(bad_notes, path);
+        }
     }
 
     size_t loads = 0;
@@ -124,6 +139,10 @@ KernelImage open_kernel(const char* path) {
         if (ph.paddr + ph.memsz > img.load_end) img.load_end = ph.paddr + ph.memsz;
     }
     if (loads == 0) fatal("kernel '%s' has no loadable segments; rebuild the kernel", path);
+    if (img.has_layout && boot_va_to_pa(img.layout.kernel_end) < img.load_end) {
+        fatal("kernel '%s': layout note ends the image before its last segment; rebuild the "
+              "kernel", path);
+    }
     uint64_t entry_pa = img.kind == EntryKind::kLong64 ? boot_va_to_pa(img.entry) : img.entry;
     if (!in_load_segment(img.elf, entry_pa)) {
         fatal("kernel '%s' has no usable entry point: entry 0x%llx is outside its loaded "

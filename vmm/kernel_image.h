@@ -26,6 +26,10 @@ struct KernelImage {
     // entry when present.
     bool has_descriptors = false;
     abi::KilnDescriptorNote descriptors = {};
+    // Note type 3: with it (and note 2) kiln-vmm builds the kernel's final
+    // page tables (abi::kBootFlagKernelTables).
+    bool has_layout = false;
+    abi::KilnLayoutNote layout = {};
 };
 
 // Maps and parses the kernel file; exits with a message naming the problem

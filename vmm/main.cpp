@@ -83,8 +83,12 @@ int main(int argc, char** argv) {
     if (!threaded) fill_ram(&fill);
 
     Vm vm = create_vm(kvm_fd, mem);
-    set_entry_state(vm, kernel);
     if (threaded) pthread_join(filler, nullptr);
+    // The kernel's own page tables when it asks for them (they depend on
+    // whether this is kvm-pvm, known only now); else the boot tables.
+    KernelTables tables;
+    const bool kernel_tables = write_kernel_tables(mem, kernel, vm.pvm, &tables);
+    set_entry_state(vm, kernel, kernel_tables ? &tables : nullptr);
 
     Uart16550 uart(STDERR_FILENO, opt.quiet_log);
     Ioapic ioapic(vm.vm_fd);

@@ -122,10 +122,21 @@ Result<void> init_memory(const BootInfo& boot) {
     }
 
     arch::AddressSpace& as = arch::kernel_address_space();
-    TRY(as.create(early_alloc));
-    TRY(map_image(as));
-    TRY(map_direct(as, boot, img, img_end));
-    arch::switch_to(as);
+    if (boot.kernel_tables_end != 0) {
+        // kiln-vmm built these tables (boot.h, kBootFlagKernelTables) in the
+        // early region: what follows them is still free for early use.
+        if (boot.kernel_tables_end < img_end || boot.kernel_tables_end > early_limit) {
+            klog::error("kiln: the monitor's page tables end at 0x%lx, outside 0x%lx-0x%lx",
+                        boot.kernel_tables_end, img_end, early_limit);
+            return Error(Errno::kEINVAL);
+        }
+        early_next = boot.kernel_tables_end;
+    } else {
+        TRY(as.create(early_alloc));
+        TRY(map_image(as));
+        TRY(map_direct(as, boot, img, img_end));
+        arch::switch_to(as);
+    }
 
     PhysRange ram[BootInfo::kMaxRam];
     for (int i = 0; i < boot.ram_count; i++) ram[i] = PhysRange{boot.ram[i].addr, boot.ram[i].size};

@@ -34,6 +34,16 @@ struct KilnDescriptorNote {
 };
 static_assert(sizeof(KilnDescriptorNote) == 32);
 inline constexpr uint16_t kKilnTssSelector = 0x38;
+// kiln note type 3: what kiln-vmm needs to build the kernel's final page
+// tables (kBootFlagKernelTables) — the end of the image and the page below
+// the boot stack that stays unmapped. Used only together with note 2 (the
+// boot GDT's identity mapping is then gone).
+inline constexpr uint32_t kKilnNoteLayout = 3;
+struct KilnLayoutNote {
+    uint64_t kernel_end;        // virtual, page aligned: the first byte after the image
+    uint64_t boot_stack_guard;  // virtual address of the guard page
+};
+static_assert(sizeof(KilnLayoutNote) == 16);
 
 // ---- 64-bit direct entry (kiln-vmm) ------------------------------------------
 // Long mode, CPL0, interrupts masked (RFLAGS = 0x2).
@@ -60,6 +70,21 @@ inline constexpr uint64_t kBootFlagPvm =
 inline constexpr uint64_t kBootFlagConsolePort = 1u << 1;  // kPortConsole is there (see below)
 inline constexpr uint64_t kBootFlagHostSignals = 1u << 2;  // kPortHostSignals is there (see below)
 inline constexpr uint64_t kBootFlagDescriptors = 1u << 3;  // GDTR/IDTR/TR hold note type 2's tables
+// CR3 holds the kernel's final page tables instead of the boot tables (notes
+// 2 and 3 present), so the kernel neither builds them nor switches CR3 —
+// on kvm-pvm a CR3 switch is a hypercall, and every page touched before it
+// faults again under the new root. The tables:
+//   - the PML4 pair at the first 8 KiB boundary at or after the image's end
+//     (note 3), the other table pages after it, up to RDX (physical end);
+//   - each PT_LOAD segment at its virtual address, writable only if PF_W,
+//     NX unless PF_X, except the boot stack's guard page;
+//   - all guest RAM, and the reserved low 1 MiB, at kDirectMapBase + pa (the
+//     kernel's direct map: 2 MiB pages where aligned and clear of the image,
+//     4 KiB otherwise; the image's own pages are not there); nothing else;
+//   - on kvm-pvm U/S=1 at every level and an empty twin PML4 (no lower-half
+//     entries); elsewhere U/S=0;
+//   - accessed set in every entry, dirty in writable leaves.
+inline constexpr uint64_t kBootFlagKernelTables = 1u << 4;
 
 inline constexpr uint64_t kKernelVirtBase = 0xffffffff80000000ull;  // maps physical 0
 inline constexpr uint64_t kKernelPhysLoad = 0x100000;               // 1 MiB

@@ -38,17 +38,26 @@
     .quad kiln_gdt, kiln_idt, kiln_tss
     .short 9 * 8 - 1, 256 * 16 - 1, 104 - 1, 0
 
-/* ---- 64-bit entry (kiln-vmm): RDI = flags, RSI = start info ---- */
+    .p2align 2
+    .long 5, 16, 3              /* namesz, descsz, kKilnNoteLayout */
+    .asciz "Kiln"
+    .p2align 2
+    .quad __kernel_end, kiln_boot_stack_guard
+
+/* ---- 64-bit entry (kiln-vmm): RDI = flags, RSI = start info, RDX = the
+        end of the monitor's page tables (kBootFlagKernelTables) ---- */
     .section .boot.text, "ax"
     .code64
     .globl kiln_entry64
 kiln_entry64:
     testl $BOOT_FLAG_PVM, %edi
     jz    1f
+    movq  %rdx, %r8             /* wrmsr takes EDX */
     movl  $MSR_PVM_SWITCH, %ecx
     movl  $(PHYS(kiln_vif) + PVM_SWITCH_FLAGS), %eax
     xorl  %edx, %edx
     wrmsr                       /* from here on, supervisor code runs natively */
+    movq  %r8, %rdx
 1:  xchgq %rdi, %rsi            /* RDI = start info, RSI = flags */
     movabsq $kiln_boot64, %rax
     jmp   *%rax
@@ -139,6 +148,7 @@ pvh_long:
     rep stosq
     movq  %r12, %rdi
     movq  %r13, %rsi
+    xorl  %edx, %edx            /* no monitor-built tables */
     movabsq $kiln_boot64, %rax
     jmp   *%rax
 
@@ -155,7 +165,7 @@ pvh_gp_fixup:                   /* skip the 2-byte rdmsr, report "absent" */
 kiln_boot64:
     leaq  kiln_boot_stack_top(%rip), %rsp
     xorl  %ebp, %ebp
-    call  kiln_main             /* kiln_main(start_info_pa, flags): never returns */
+    call  kiln_main             /* kiln_main(start_info_pa, flags, tables_end): never returns */
     ud2
 
 /* ---- boot data: GDT for the PVH path, page tables, early IDT ---- */

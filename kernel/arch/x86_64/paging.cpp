@@ -101,6 +101,18 @@ Result<void> AddressSpace::map_large(uint64_t va, uint64_t pa, uint64_t size, ui
     return {};
 }
 
+extern "C" char __kernel_end[];
+
+void adopt_kernel_tables() {
+    const uint64_t end = virt_to_phys_image(__kernel_end);
+    kernel_as.adopt((end + 0x1fff) & ~0x1fffull);
+    phys_offset = kDirectMapBase;
+}
+
+bool kernel_tables_adopted() {
+    return phys_offset == kDirectMapBase;
+}
+
 void switch_to(AddressSpace& as) {
     load_page_tables(as.root());
     phys_offset = kDirectMapBase;

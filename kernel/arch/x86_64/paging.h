@@ -71,6 +71,8 @@ public:
     // Same with 2 MiB pages (va, pa and size 2 MiB aligned).
     Result<void> map_large(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags);
     uint64_t root() const { return pml4_; }
+    // Takes over tables that already exist (the monitor's), PML4 pair at root.
+    void adopt(uint64_t root) { pml4_ = root; }
     // Where later table pages come from (the boot allocator is done).
     void set_table_allocator(TablePageAlloc alloc) { alloc_ = alloc; }
     // Where emptied user table pages go (none freed while unset).
@@ -106,6 +108,14 @@ uint64_t virt_to_phys_image(const void* kernel_image_va);
 // The physical address of a kernel-image or direct-map address, or ~0 for
 // any other address. Both regions are physically contiguous.
 uint64_t kernel_virt_to_phys(const void* va);
+
+// The monitor built the kernel's tables (abi::kBootFlagKernelTables) and CR3
+// holds them: kernel_address_space() takes them over (its PML4 pair sits at
+// the first 8 KiB boundary after the image) and phys_to_virt moves to the
+// direct map. Call before anything reads physical memory.
+void adopt_kernel_tables();
+// Whether adopt_kernel_tables() ran.
+bool kernel_tables_adopted();
 
 // Loads the address space and moves phys_to_virt to the direct map.
 void switch_to(AddressSpace& as);
