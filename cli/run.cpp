@@ -305,7 +305,11 @@ int run_command(const std::vector<std::string>& words) {
     }
     std::string cmdline = opt.strace ? "kiln.strace quiet" : "quiet";
     std::vector<std::string> vmm_args = {vmm,        "--mem", mem,        "--cmdline", cmdline,
-                                         "--initrd", image,   "--initrd", rd.path,     kernel};
+                                         "--initrd", image,   "--initrd", rd.path,     "--net",
+                                         opt.net};
+    for (const auto& p : opt.publish) vmm_args.insert(vmm_args.end(), {"-p", p});
+    if (!opt.mac.empty()) vmm_args.insert(vmm_args.end(), {"--mac", opt.mac});
+    vmm_args.push_back(kernel);
     std::vector<char*> cargs;
     for (auto& a : vmm_args) cargs.push_back(a.data());
     cargs.push_back(nullptr);

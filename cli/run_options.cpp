@@ -5,6 +5,7 @@
 
 #include "file.h"
 #include "kiln/cmdline.h"
+#include "net_options.h"
 
 namespace kiln::cli {
 
@@ -24,6 +25,13 @@ const char kRunUsage[] =
     "  --strace            print each system call the program makes to stderr\n"
     "  --copy SRC:DST      add the host file or directory tree SRC at DST in the\n"
     "                      image (repeatable)\n"
+    "  --net MODE          user (default: user-mode networking, no root needed;\n"
+    "                      DHCP, DNS and outbound connections through the host),\n"
+    "                      tap:NAME (an existing TAP device) or none\n"
+    "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/udp]\n"
+    "                      forward a host port to the program (--net user; on\n"
+    "                      127.0.0.1 unless IP is given); repeatable\n"
+    "  --mac MAC           the VM's MAC address (default 52:54:00:12:34:56)\n"
     "  -h, --help          show this help\n"
     "\n"
     "The exit status is the program's; 125 means kiln could not run it.\n";
@@ -147,7 +155,52 @@ bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, s
             out->copies.push_back({v.substr(0, colon), dst});
             continue;
         }
+        if ((r = value(w, {"--net"}, &v)) != 0) {
+            if (r < 0) return false;
+            kiln::vmm::NetOptions net;
+            char err[256];
+            if (!kiln::vmm::parse_net_mode(v.c_str(), &net, err, sizeof(err))) {
+                *error = err;
+                return false;
+            }
+            out->net = v;
+            continue;
+        }
+        if ((r = value(w, {"--publish", "-p"}, &v)) != 0) {
+            if (r < 0) return false;
+            out->publish.push_back(v);
+            continue;
+        }
+        if ((r = value(w, {"--mac"}, &v)) != 0) {
+            if (r < 0) return false;
+            out->mac = v;
+            continue;
+        }
         *error = "unknown option '" + w + "' (options go before PROGRAM; see kiln run --help)";
+        return false;
+    }
+    // The network options together, as kiln-vmm will see them.
+    kiln::vmm::NetOptions net;
+    char err[256];
+    if (!kiln::vmm::parse_net_mode(out->net.c_str(), &net, err, sizeof(err))) {
+        *error = err;
+        return false;
+    }
+    for (const auto& p : out->publish) {
+        if (!kiln::vmm::add_publish(p.c_str(), &net, err, sizeof(err))) {
+            *error = err;
+            return false;
+        }
+    }
+    if (!out->mac.empty()) {
+        if (!kiln::vmm::parse_mac(out->mac.c_str(), net.mac, err, sizeof(err))) {
+            *error = err;
+            return false;
+        }
+        net.mac_given = true;
+    }
+    if (!kiln::vmm::check_net_options(net, err, sizeof(err))) {
+        *error = err;
         return false;
     }
     if (i >= words.size()) {

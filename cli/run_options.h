@@ -1,5 +1,6 @@
 // `kiln run`'s command line:
-//   kiln run [--mem SIZE] [-e KEY=VAL]... [--strace] [--copy SRC:DST]... PROGRAM [ARGS...]
+//   kiln run [--mem SIZE] [-e KEY=VAL]... [--strace] [--copy SRC:DST]...
+//            [--net user|tap:NAME|none] [-p SPEC]... [--mac MAC] PROGRAM [ARGS...]
 // Options come before PROGRAM; everything after it is the program's.
 #pragma once
 
@@ -24,6 +25,11 @@ struct RunOptions {
     std::vector<std::string> env;  // KEY=VAL, in order
     bool strace = false;
     std::vector<CopySpec> copies;
+    // Passed to kiln-vmm as given, after the same checks it makes
+    // (vmm/net_options.h): --net, then each -p, then --mac.
+    std::string net = "user";
+    std::vector<std::string> publish;
+    std::string mac;
     std::string program;
     std::vector<std::string> args;  // after PROGRAM
     bool help = false;

@@ -155,6 +155,33 @@ TEST(RunMonitor, CommandLineImagesAndRunData) {
     EXPECT_TRUE(contains(r.out, "arg:--mem\narg:300M\narg:--cmdline\narg:quiet\n")) << describe(r);
 }
 
+// The network options reach kiln-vmm: --net user unless told otherwise,
+// each -p in order, --mac; bad ones stop kiln before it packs anything.
+TEST(RunMonitor, NetworkOptionsArePassedOn) {
+    std::string cache = cache_dir("cache-monitor");
+    std::string prog = kGuest + "/args_env-musl-static";
+    kiln::test::RunOptions opts = {.env = {{"KILN_VMM", fake_vmm()},
+                                           {"KILN_KERNEL", "/etc/hostname"},
+                                           {"XDG_CACHE_HOME", cache}}};
+    RunResult r = kiln_run({prog}, opts);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "arg:--net\narg:user\narg:/etc/hostname\n")) << describe(r);
+    r = kiln_run({"-p", "8080:80", "--publish=127.0.0.1:5353:53/udp", "--mac",
+                  "52:54:00:00:00:01", prog}, opts);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "arg:--net\narg:user\narg:-p\narg:8080:80\narg:-p\n"
+                                "arg:127.0.0.1:5353:53/udp\narg:--mac\narg:52:54:00:00:00:01\n"))
+        << describe(r);
+    r = kiln_run({"--net", "tap:tap0", prog}, opts);
+    EXPECT_TRUE(contains(r.out, "arg:--net\narg:tap:tap0\narg:/etc/hostname\n")) << describe(r);
+    r = kiln_run({"--net", "none", "-p", "8080:80", prog}, opts);
+    EXPECT_EQ(r.status, kStatusCannotRun) << describe(r);
+    EXPECT_TRUE(contains(r.err, "-p publishes ports through user-mode networking")) << describe(r);
+    r = kiln_run({"-p", "8080", prog}, opts);
+    EXPECT_EQ(r.status, kStatusCannotRun) << describe(r);
+    EXPECT_TRUE(contains(r.err, "no host port")) << describe(r);
+}
+
 // kiln waits for the monitor and passes SIGTERM (and SIGINT, SIGHUP,
 // SIGQUIT) on to it: here the stand-in signals kiln and exits 42 when the
 // signal comes back to it.

@@ -299,6 +299,57 @@ std::string parse_err(std::vector<std::string> words) {
     return err;
 }
 
+TEST(RunOptions, NetworkDefaultsToUserMode) {
+    RunOptions o = parse_ok({"prog"});
+    EXPECT_EQ(o.net, "user");
+    EXPECT_TRUE(o.publish.empty());
+    EXPECT_EQ(o.mac, "");
+}
+
+TEST(RunOptions, NetworkOptions) {
+    RunOptions o = parse_ok({"--net", "tap:tap0", "--mac", "52:54:00:ab:cd:ef", "prog"});
+    EXPECT_EQ(o.net, "tap:tap0");
+    EXPECT_EQ(o.mac, "52:54:00:ab:cd:ef");
+    o = parse_ok({"--net=none", "prog"});
+    EXPECT_EQ(o.net, "none");
+    // Every -p form, repeatable, in order.
+    o = parse_ok({"-p", "8080:80", "--publish", "127.0.0.1:8081:80", "-p=0.0.0.0:5353:53/udp",
+                  "--publish=9090:90/tcp", "prog", "-p", "1:2"});
+    EXPECT_EQ(o.publish, (std::vector<std::string>{"8080:80", "127.0.0.1:8081:80",
+                                                   "0.0.0.0:5353:53/udp", "9090:90/tcp"}));
+    EXPECT_EQ(o.args, (std::vector<std::string>{"-p", "1:2"}));
+}
+
+TEST(RunOptions, BadNetworkOptionsSayWhatIsWrong) {
+    auto has = [](const std::string& err, const char* part) {
+        return err.find(part) != std::string::npos;
+    };
+    EXPECT_TRUE(has(parse_err({"--net", "bridge", "prog"}), "not a network mode")) ;
+    EXPECT_TRUE(has(parse_err({"--net", "tap:", "prog"}), "TAP device's name"));
+    EXPECT_TRUE(has(parse_err({"-p", "80", "prog"}), "no host port"));
+    EXPECT_TRUE(has(parse_err({"-p", "0:80", "prog"}), "host port '0'"));
+    EXPECT_TRUE(has(parse_err({"-p", "65536:80", "prog"}), "host port '65536'"));
+    EXPECT_TRUE(has(parse_err({"-p", "8080:", "prog"}), "guest port ''"));
+    EXPECT_TRUE(has(parse_err({"-p", "8080:http", "prog"}), "guest port 'http'"));
+    EXPECT_TRUE(has(parse_err({"-p", "8080:80/icmp", "prog"}), "tcp or udp"));
+    EXPECT_TRUE(has(parse_err({"-p", "256.0.0.1:8080:80", "prog"}), "not an IPv4 address"));
+    EXPECT_TRUE(has(parse_err({"-p", "localhost:8080:80", "prog"}), "not an IPv4 address"));
+    EXPECT_TRUE(has(parse_err({"-p", "[::1]:8080:80", "prog"}), "IPv6"));
+    EXPECT_TRUE(has(parse_err({"-p", "1:2:3:4", "prog"}), "too many ':'"));
+    EXPECT_TRUE(has(parse_err({"-p", "8000-8001:80", "prog"}), "ranges"));
+    EXPECT_TRUE(has(parse_err({"-p", "8080:80", "-p", "8080:81", "prog"}), "already published"));
+    // 8080/tcp and 8080/udp are different ports.
+    parse_ok({"-p", "8080:80", "-p", "8080:80/udp", "prog"});
+    EXPECT_TRUE(has(parse_err({"--net", "tap:tap0", "-p", "8080:80", "prog"}), "--net user"));
+    EXPECT_TRUE(has(parse_err({"--net", "none", "-p", "8080:80", "prog"}), "--net user"));
+    EXPECT_TRUE(has(parse_err({"--mac", "52:54:00:12:34", "prog"}), "not a MAC address"));
+    EXPECT_TRUE(has(parse_err({"--mac", "ff:ff:ff:ff:ff:ff", "prog"}), "multicast"));
+    EXPECT_TRUE(has(parse_err({"--mac", "00:00:00:00:00:00", "prog"}), "all-zero"));
+    EXPECT_TRUE(has(parse_err({"--net", "none", "--mac", "52:54:00:12:34:56", "prog"}),
+                    "--mac needs a network"));
+    EXPECT_TRUE(has(parse_err({"-p"}), "-p needs a value"));
+}
+
 TEST(RunOptions, OptionsStopAtProgram) {
     RunOptions o = parse_ok({"--mem", "256M", "-e", "A=1", "--env=B=2", "--strace", "--copy",
                              "/etc/hosts:/etc/hosts", "prog", "--mem", "-e", "x"});
