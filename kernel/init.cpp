@@ -8,6 +8,7 @@
 #include "klog.h"
 #include "linux/host_signals.h"
 #include "loader/loader.h"
+#include "net/service.h"
 #include "sched/process.h"
 
 namespace kiln {
@@ -23,6 +24,9 @@ void run_image_program(const BootInfo& boot) {
         klog::error("kiln: cannot set up stdin, stdout and stderr: %s", errno_name(r.error()));
         sched::exit_process(abi::kStatusKernelPanic);
     }
+    // With a NIC: the stack, attached and configuring (DHCP runs in the
+    // background); without one nothing happens until a socket needs it.
+    net::service_init(boot.cmdline);
     auto entry = loader::exec_from_image();
     if (!entry.ok()) {
         if (entry.error() == Errno::kENOENT && sched::current().exe_path[0] == 0) return;

@@ -22,6 +22,13 @@ public:
     void driver_ok();
     void notify(uint32_t queue) { write(virtio::kRegQueueNotify, queue); }
     uint32_t irq() const { return irq_; }
+    // Device configuration space (§4.2.2.2: 8-, 16- and 32-bit accesses).
+    uint32_t config32(uint32_t off) const { return read(virtio::kRegConfig + off); }
+    uint16_t config16(uint32_t off) const {
+        return *reinterpret_cast<volatile uint16_t*>(regs_ + virtio::kRegConfig + off);
+    }
+    // InterruptACK for `bits` (one exit; the status is not read first).
+    void ack_interrupt(uint32_t bits) { write(virtio::kRegInterruptAck, bits); }
 
 private:
     uint32_t read(uint32_t reg) const { return *reinterpret_cast<volatile uint32_t*>(regs_ + reg); }

@@ -26,6 +26,43 @@ virtio::UsedElem* Virtqueue::used_ring() const {
     return reinterpret_cast<virtio::UsedElem*>(mem_ + used_off_ + 4);
 }
 
+volatile uint16_t* Virtqueue::used_event() const {
+    return reinterpret_cast<volatile uint16_t*>(mem_ + avail_off_ + 4 + 2 * size_);
+}
+volatile uint16_t* Virtqueue::avail_event() const {
+    return reinterpret_cast<volatile uint16_t*>(mem_ + used_off_ + 4 + 8 * size_);
+}
+
+bool Virtqueue::kick_needed() {
+    fence();  // the new index before reading the device's request (§2.7.13.3)
+    const uint16_t old = kicked_idx_;
+    const uint16_t now = avail_idx_;
+    if (old == now) return false;
+    kicked_idx_ = now;
+    if (event_idx_) return virtio::need_event(*avail_event(), now, old);
+    return !(*reinterpret_cast<volatile uint16_t*>(&used()->flags) & virtio::kUsedNoNotify);
+}
+
+bool Virtqueue::enable_interrupts() {
+    if (event_idx_) {
+        *used_event() = last_used_;
+    } else {
+        avail()->flags = 0;
+    }
+    fence();  // publish before checking for a chain that beat it
+    return has_used();
+}
+
+void Virtqueue::disable_interrupts() {
+    if (event_idx_) {
+        // An index just behind: the device reaches it only after 64 Ki
+        // more chains, by which time the driver has moved it.
+        *used_event() = uint16_t(last_used_ - 1);
+    } else {
+        avail()->flags = virtio::kAvailNoInterrupt;
+    }
+}
+
 Result<void> Virtqueue::init(uint16_t size) {
     if (size == 0 || size > kMaxSize || (size & (size - 1))) return Error(Errno::kEINVAL);
     // Descriptors (16-byte aligned), then the driver ring (2), then the
@@ -41,6 +78,7 @@ Result<void> Virtqueue::init(uint16_t size) {
     for (uint16_t i = 0; i < size; i++) desc()[i].next = uint16_t(i + 1);
     free_head_ = 0;
     free_count_ = size;
+    avail_idx_ = last_used_ = kicked_idx_ = 0;
     // The kernel polls for completions; no interrupt per buffer.
     avail()->flags = virtio::kAvailNoInterrupt;
     return {};

@@ -3,7 +3,13 @@
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
+#include "dev/virtio_net.h"
+#include "fs/tree.h"
+#include "fs/vfs.h"
+#include "kiln/cmdline.h"
 #include "klog.h"
+#include "mm/new.h"
+#include "net/netconf.h"
 #include "sched/timer.h"
 #include "sched/wait.h"
 
@@ -17,12 +23,18 @@ namespace {
 
 Stack* g_stack = nullptr;
 bool g_create_failed = false;
-sched::Timer g_timer;      // armed for the stack's next_deadline()
-sched::WaitQueue g_queue;  // woken when deferred work is due
-volatile bool g_due = false;
+dev::VirtioNet* g_nic = nullptr;
+Interface* g_iface = nullptr;
+bool g_dhcp = false;             // waiting for a lease to write resolv.conf
+sched::Timer g_timer;            // armed for the stack's next_deadline()
+sched::WaitQueue g_queue;        // woken when deferred work is due
+volatile bool g_nic_due = false;  // the NIC interrupted since the last run
 
-void on_timer(sched::Timer*) {
-    g_due = true;
+void on_timer(sched::Timer*) { g_queue.wake_all(); }
+
+// Interrupt context: the frames are taken by the next service_run.
+void on_nic_interrupt() {
+    g_nic_due = true;
     g_queue.wake_all();
 }
 
@@ -35,6 +47,68 @@ void arm_timer(uint64_t deadline) {
     sched::timer_start(&g_timer, deadline, on_timer);
 }
 
+void deliver(void*, Span<const uint8_t> frame, bool csum_valid) {
+    g_stack->receive(g_iface, frame, csum_valid, arch::monotonic_ns());
+}
+
+// /etc/resolv.conf with the lease's (or the command line's) DNS server.
+void write_resolv_conf(const uint8_t dns[4]) {
+    if (dns[0] == 0 && dns[1] == 0 && dns[2] == 0 && dns[3] == 0) return;
+    char text[64];
+    size_t n = format_resolv_conf(dns, text, sizeof text);
+    auto etc = fs::lookup_path("/etc");
+    if (!etc.ok()) return;
+    fs::Directory* dir = (*etc)->as_directory();
+    if (dir != nullptr) {
+        auto* f = mm::make<fs::RegularFile>();
+        if (f != nullptr) {
+            fs::init_meta(f, 0644);
+            if (f->write_at(0, text, n).ok()) (void)dir->replace(Span<const char>("resolv.conf", 11), f);
+            f->release();
+        }
+    }
+    (*etc)->release();
+}
+
+void configure(const char* cmdline) {
+    Span<const char> v;
+    bool dhcp = true;
+    if (cmdline_get(cmdline, "kiln.net", &v)) {
+        if (cmdline_key_equal(v, "none")) {
+            dhcp = false;
+        } else if (!cmdline_key_equal(v, "dhcp")) {
+            klog::warn("kiln: kiln.net=%.*s is not dhcp or none; using dhcp", int(v.size()), v.data());
+        }
+    }
+    StackCall c;
+    if (cmdline_get(cmdline, "kiln.ip", &v)) {
+        auto cfg = parse_ipv4_config(v);
+        if (!cfg.ok()) {
+            klog::error("kiln: kiln.ip=%.*s is not ADDR/PREFIX[,GATEWAY[,DNS]]", int(v.size()), v.data());
+        } else if (auto r = g_stack->configure_ipv4(g_iface, *cfg); !r.ok()) {
+            klog::error("kiln: kiln.ip: %s", errno_name(r.error()));
+        } else {
+            write_resolv_conf(cfg->dns);
+            dhcp = false;
+        }
+    }
+    if (cmdline_get(cmdline, "kiln.ip6", &v)) {
+        auto cfg = parse_ipv6_config(v);
+        if (!cfg.ok()) {
+            klog::error("kiln: kiln.ip6=%.*s is not ADDR/PREFIX[,GATEWAY]", int(v.size()), v.data());
+        } else if (auto r = g_stack->configure_ipv6(g_iface, *cfg); !r.ok()) {
+            klog::error("kiln: kiln.ip6: %s", errno_name(r.error()));
+        }
+    }
+    if (dhcp) {
+        if (auto r = g_stack->start_autoconfig(g_iface, arch::monotonic_ns()); !r.ok()) {
+            klog::error("kiln: DHCP: %s", errno_name(r.error()));
+        } else {
+            g_dhcp = true;
+        }
+    }
+}
+
 }  // namespace
 
 StackCall::StackCall() : was_enabled_(arch::irq_enabled()) {
@@ -43,6 +117,8 @@ StackCall::StackCall() : was_enabled_(arch::irq_enabled()) {
 }
 
 StackCall::~StackCall() {
+    // A burst of frames the call queued costs one kick.
+    if (g_nic != nullptr) g_nic->flush();
     if (was_enabled_) arch::irq_enable();
 }
 
@@ -64,21 +140,50 @@ Stack* stack() {
 void service_run() {
     if (g_stack == nullptr) return;
     arch::IrqGuard guard;
-    g_due = false;
     uint64_t now = arch::monotonic_ns();
+    g_stack->set_now(now);
+    if (g_nic != nullptr && g_nic_due) {
+        g_nic_due = false;
+        g_nic->poll(deliver, nullptr);
+        now = arch::monotonic_ns();
+    }
     // Work may queue more work due at once (loopback hands frames to
     // itself): a few rounds, then the timer takes over.
     for (int round = 0; round < 8 && g_stack->next_deadline() <= now; round++) {
         g_stack->poll(now);
         now = arch::monotonic_ns();
     }
+    if (g_nic != nullptr) g_nic->flush();
+    if (g_dhcp) {
+        Ipv4Config cfg;
+        if (g_stack->ipv4_config(g_iface, &cfg)) {
+            g_dhcp = false;
+            klog::info("kiln: DHCP lease %u.%u.%u.%u/%u", cfg.addr[0], cfg.addr[1], cfg.addr[2], cfg.addr[3],
+                       cfg.prefix_len);
+            write_resolv_conf(cfg.dns);
+        }
+    }
     arm_timer(g_stack->next_deadline());
 }
 
-bool service_wakes() { return g_timer.armed; }
+bool service_wakes() { return g_nic != nullptr || g_timer.armed; }
 
-void service_init(const char*) {
-    // FIXME(net): the virtio-net driver attaches here (kernel/dev/virtio_net).
+void service_init(const char* cmdline) {
+    g_nic = dev::VirtioNet::probe(cmdline, on_nic_interrupt);
+    if (g_nic == nullptr) return;  // loopback only, made on first use
+    if (stack() == nullptr) return;
+    auto iface = [&] {
+        StackCall c;
+        return g_stack->attach(g_nic);
+    }();
+    if (!iface.ok()) {
+        klog::error("kiln: cannot attach virtio-net to the stack: %s", errno_name(iface.error()));
+        return;
+    }
+    g_iface = *iface;
+    configure(cmdline);
+    g_nic_due = true;  // frames may have come in during set-up
+    service_run();
 }
 
 }  // namespace kiln::net
