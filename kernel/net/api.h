@@ -91,8 +91,7 @@ public:
     // nothing is there yet. Datagrams: one per call, the rest dropped, and
     // *full_len set to the datagram's length (for MSG_TRUNC). `from` is
     // filled when not null.
-    virtual Result<size_t> recv(Span<uint8_t> buf, int flags, SockAddr* from,
-                                size_t* full_len) = 0;
+    virtual Result<size_t> recv(Span<uint8_t> buf, int flags, SockAddr* from, size_t* full_len) = 0;
     virtual Result<void> shutdown(int how) = 0;
     // The caller's last reference is gone: the socket closes gracefully
     // (FIN, TIME_WAIT; RST with SO_LINGER 0 or unread data) and the stack
@@ -188,6 +187,10 @@ public:
     // The time the socket layer passes to calls that send (so a send can
     // start timers): set before each call into a Socket.
     virtual void set_now(uint64_t now_ns) = 0;
+    // Entropy for initial sequence numbers (RFC 6528's secret key),
+    // ephemeral ports and DHCP transaction ids; the kernel feeds
+    // getrandom's source once after create().
+    virtual void seed_random(Span<const uint8_t> seed) = 0;
 };
 
 }  // namespace kiln::net
