@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm/heap.h"
 #include "net/ring.h"
 #include "net/stack.h"
 
@@ -44,6 +45,10 @@ public:
         local = family == kAfInet ? IpAddr::any4() : IpAddr();
         remote = local;
     }
+
+    // Virtual destructors need an operator delete; sockets live on the
+    // kernel heap (made with mm::make, freed with mm::destroy).
+    static void operator delete(void* p) { mm::heap_free(p); }
 
     int family() const override { return family_; }
     int type() const override { return type_; }

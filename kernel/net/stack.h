@@ -9,6 +9,7 @@
 
 #include "kiln/byteorder.h"
 #include "kiln/checksum.h"
+#include "mm/heap.h"
 #include "net/addr.h"
 #include "net/api.h"
 
@@ -134,6 +135,7 @@ class StackImpl final : public Stack {
 public:
     StackImpl();
     ~StackImpl() override;
+    static void operator delete(void* p) { mm::heap_free(p); }  // see InetSocket
     bool init();
 
     // api.h
