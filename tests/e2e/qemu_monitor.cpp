@@ -3,7 +3,8 @@
 //   KILN_VMM=build/tests/e2e/qemu-monitor kiln run PROG
 // runs PROG on the ordinary x86 path, without KVM.
 //
-//   qemu-monitor [--mem SIZE] [--cmdline TEXT] [--initrd FILE]... KERNEL
+//   qemu-monitor [--mem SIZE] [--cmdline TEXT] [--initrd FILE]...
+//                [--net none|user|tap:NAME] [--mac MAC] [-p [IP:]HOST:GUEST[/udp]]... KERNEL
 //
 // It answers like kiln-vmm: the program's output (virtio-console) on stdout,
 // the kernel log (UART) and QEMU's own messages on stderr, the guest's exit
@@ -14,7 +15,9 @@
 //  - isa-debug-exit reports a guest status V as ((V << 1) | 1) & 0xff, so
 //    only 0..127 arrive intact: 128+signal comes back as the signal number;
 //  - QEMU takes one -initrd: the archives are concatenated into one module
-//    (the kernel unpacks concatenated cpio newc archives, kernel/fs/initrd.cpp).
+//    (the kernel unpacks concatenated cpio newc archives, kernel/fs/initrd.cpp);
+//  - --net user is QEMU's own user-mode network (libslirp too), -p its
+//    hostfwd; --net tap:NAME its tap backend; each on a virtio-net device.
 // Exits 125 with a message when QEMU cannot run, dies or ends without a
 // status from the guest; is ended by the signal that ended it (SIGTERM,
 // SIGINT, SIGHUP, SIGQUIT, passed on to QEMU first), as kiln-vmm would be.
@@ -64,9 +67,29 @@ bool write_all(int fd, const char* p, size_t n) {
 }
 
 struct Options {
-    std::string mem = "64M", cmdline, kernel;
-    std::vector<std::string> initrds;
+    std::string mem = "64M", cmdline, kernel, net = "none", mac;
+    std::vector<std::string> initrds, publish;
 };
+
+// -p [IP:]HOSTPORT:GUESTPORT[/udp] as QEMU's hostfwd=PROTO:IP:HOSTPORT-:GUESTPORT,
+// on 127.0.0.1 unless an address is given (kiln-vmm's default).
+std::string hostfwd(const std::string& spec) {
+    std::string s = spec, proto = "tcp";
+    if (size_t slash = s.find('/'); slash != std::string::npos) {
+        proto = s.substr(slash + 1);
+        s = s.substr(0, slash);
+    }
+    size_t last = s.rfind(':');
+    if (last == std::string::npos || (proto != "tcp" && proto != "udp")) {
+        die("bad -p '%s': expected [IP:]HOSTPORT:GUESTPORT[/udp]", spec.c_str());
+    }
+    std::string guest = s.substr(last + 1), host = s.substr(0, last), ip = "127.0.0.1";
+    if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+        ip = host.substr(0, colon);
+        host = host.substr(colon + 1);
+    }
+    return ",hostfwd=" + proto + ":" + ip + ":" + host + "-:" + guest;
+}
 
 Options parse(int argc, char** argv) {
     Options o;
@@ -77,6 +100,9 @@ Options parse(int argc, char** argv) {
         if (name == "--mem") value = &o.mem;
         if (name == "--cmdline") value = &o.cmdline;
         if (name == "--initrd") value = &o.initrds.emplace_back();
+        if (name == "--net") value = &o.net;
+        if (name == "--mac") value = &o.mac;
+        if (name == "-p" || name == "--publish") value = &o.publish.emplace_back();
         if (value != nullptr) {
             if (a.size() > name.size()) {
                 *value = a.substr(name.size() + 1);
@@ -88,7 +114,8 @@ Options parse(int argc, char** argv) {
         } else if (a == "--stats" || a == "--quiet-log") {
             // kiln-vmm's diagnostics: nothing to do under QEMU.
         } else if (a.size() > 1 && a[0] == '-') {
-            die("unknown option '%s' (this stand-in takes kiln-vmm's --mem, --cmdline, --initrd)",
+            die("unknown option '%s' (this stand-in takes kiln-vmm's --mem, --cmdline, --initrd, "
+                "--net, --mac, -p)",
                 a.c_str());
         } else if (!o.kernel.empty()) {
             die("more than one KERNEL given ('%s', '%s')", o.kernel.c_str(), a.c_str());
@@ -191,6 +218,22 @@ int main(int argc, char** argv) {
         "-device", "virtconsole,chardev=con"};
     // clang-format on
     if (!initrd.empty()) args.insert(args.end(), {"-initrd", initrd});
+    if (opt.net != "none") {
+        std::string netdev;
+        if (opt.net == "user") {
+            netdev = "user,id=net0";
+            for (const std::string& p : opt.publish) netdev += hostfwd(p);
+        } else if (opt.net.rfind("tap:", 0) == 0 && opt.net.size() > 4) {
+            netdev = "tap,id=net0,ifname=" + opt.net.substr(4) + ",script=no,downscript=no";
+        } else {
+            die("bad --net '%s': expected none, user or tap:NAME", opt.net.c_str());
+        }
+        std::string dev = "virtio-net-device,netdev=net0";
+        if (!opt.mac.empty()) dev += ",mac=" + opt.mac;
+        args.insert(args.end(), {"-netdev", netdev, "-device", dev});
+    } else if (!opt.publish.empty()) {
+        die("-p needs a network: --net user");
+    }
     std::vector<char*> cargs;
     for (auto& a : args) cargs.push_back(a.data());
     cargs.push_back(nullptr);
