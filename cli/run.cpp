@@ -304,6 +304,7 @@ int run_command(const std::vector<std::string>& words) {
         mem = std::to_string(want / kMiB) + "M";
     }
     std::string cmdline = opt.strace ? "kiln.strace quiet" : "quiet";
+    if (!opt.ip.empty()) cmdline += " kiln.ip=" + opt.ip;
     std::vector<std::string> vmm_args = {vmm,        "--mem", mem,        "--cmdline", cmdline,
                                          "--initrd", image,   "--initrd", rd.path,     "--net",
                                          opt.net};

@@ -32,6 +32,9 @@ const char kRunUsage[] =
     "                      forward a host port to the program (--net user; on\n"
     "                      127.0.0.1 unless IP is given); repeatable\n"
     "  --mac MAC           the VM's MAC address (default 52:54:00:12:34:56)\n"
+    "  --ip ADDR/PREFIX[,GATEWAY[,DNS]]\n"
+    "                      a static IPv4 address instead of DHCP (e.g. for\n"
+    "                      --net tap:NAME without a DHCP server)\n"
     "  -h, --help          show this help\n"
     "\n"
     "The exit status is the program's; 125 means kiln could not run it.\n";
@@ -176,6 +179,16 @@ bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, s
             out->mac = v;
             continue;
         }
+        if ((r = value(w, {"--ip"}, &v)) != 0) {
+            if (r < 0) return false;
+            char err[256];
+            if (!kiln::vmm::check_static_ip(v.c_str(), err, sizeof(err))) {
+                *error = err;
+                return false;
+            }
+            out->ip = v;
+            continue;
+        }
         *error = "unknown option '" + w + "' (options go before PROGRAM; see kiln run --help)";
         return false;
     }
@@ -201,6 +214,10 @@ bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, s
     }
     if (!kiln::vmm::check_net_options(net, err, sizeof(err))) {
         *error = err;
+        return false;
+    }
+    if (!out->ip.empty() && net.mode == kiln::vmm::NetMode::kNone) {
+        *error = "--ip needs a network: add --net user or --net tap:NAME";
         return false;
     }
     if (i >= words.size()) {

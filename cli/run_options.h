@@ -30,6 +30,7 @@ struct RunOptions {
     std::string net = "user";
     std::vector<std::string> publish;
     std::string mac;
+    std::string ip;  // --ip: kiln.ip=... on the kernel command line
     std::string program;
     std::vector<std::string> args;  // after PROGRAM
     bool help = false;

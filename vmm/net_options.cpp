@@ -195,6 +195,33 @@ bool add_publish(const char* text, NetOptions* out, char* err, size_t err_len) {
     return true;
 }
 
+bool check_static_ip(const char* text, char* err, size_t err_len) {
+    const char* usage = "write --ip ADDR/PREFIX[,GATEWAY[,DNS]], e.g. --ip 10.0.3.2/24,10.0.3.1";
+    const char* slash = strchr(text, '/');
+    uint8_t ip[4];
+    if (slash == nullptr || !parse_ipv4(text, slash, ip)) {
+        return fail(err, err_len, "--ip '%s' does not start with an IPv4 address and /PREFIX; %s",
+                    text, usage);
+    }
+    const char* comma = strchr(slash, ',');
+    const char* prefix_end = comma != nullptr ? comma : slash + strlen(slash);
+    uint32_t prefix;
+    if (!parse_number(slash + 1, prefix_end, 1, 32, &prefix)) {
+        return fail(err, err_len, "--ip '%s': the prefix length must be 1 to 32; %s", text, usage);
+    }
+    for (int i = 0; comma != nullptr; ++i) {
+        const char* start = comma + 1;
+        comma = strchr(start, ',');
+        const char* end = comma != nullptr ? comma : start + strlen(start);
+        if (i == 2 || !parse_ipv4(start, end, ip)) {
+            return fail(err, err_len, "--ip '%s': '%.*s' is not an IPv4 %s; %s", text,
+                        static_cast<int>(end - start), start, i == 0 ? "gateway" : "DNS server",
+                        usage);
+        }
+    }
+    return true;
+}
+
 bool check_net_options(const NetOptions& o, char* err, size_t err_len) {
     if (o.publish_count > 0 && o.mode != NetMode::kUser) {
         return fail(err, err_len, "-p publishes ports through user-mode networking and needs "

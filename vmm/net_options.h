@@ -42,6 +42,9 @@ bool parse_mac(const char* text, uint8_t mac[6], char* err, size_t err_len);
 bool parse_publish(const char* text, PortForward* out, char* err, size_t err_len);
 // Adds a -p value to out (at most kMaxPublish, no host port twice).
 bool add_publish(const char* text, NetOptions* out, char* err, size_t err_len);
+// `kiln run --ip ADDR/PREFIX[,GATEWAY[,DNS]]`: a static IPv4 configuration,
+// given to the kernel as kiln.ip=... (kernel/net/service.h).
+bool check_static_ip(const char* text, char* err, size_t err_len);
 // The checks across options: -p only with --net user, --mac not with none.
 bool check_net_options(const NetOptions& o, char* err, size_t err_len);
 

@@ -310,6 +310,9 @@ TEST(RunOptions, NetworkOptions) {
     RunOptions o = parse_ok({"--net", "tap:tap0", "--mac", "52:54:00:ab:cd:ef", "prog"});
     EXPECT_EQ(o.net, "tap:tap0");
     EXPECT_EQ(o.mac, "52:54:00:ab:cd:ef");
+    EXPECT_EQ(parse_ok({"--ip", "10.0.3.2/24,10.0.3.1,10.0.3.1", "prog"}).ip,
+              "10.0.3.2/24,10.0.3.1,10.0.3.1");
+    EXPECT_EQ(parse_ok({"--ip=10.0.3.2/24", "prog"}).ip, "10.0.3.2/24");
     o = parse_ok({"--net=none", "prog"});
     EXPECT_EQ(o.net, "none");
     // Every -p form, repeatable, in order.
@@ -348,6 +351,12 @@ TEST(RunOptions, BadNetworkOptionsSayWhatIsWrong) {
     EXPECT_TRUE(has(parse_err({"--net", "none", "--mac", "52:54:00:12:34:56", "prog"}),
                     "--mac needs a network"));
     EXPECT_TRUE(has(parse_err({"-p"}), "-p needs a value"));
+    EXPECT_TRUE(has(parse_err({"--ip", "10.0.3.2", "prog"}), "/PREFIX"));
+    EXPECT_TRUE(has(parse_err({"--ip", "10.0.3.2/33", "prog"}), "prefix length"));
+    EXPECT_TRUE(has(parse_err({"--ip", "10.0.3.2/24,gw", "prog"}), "'gw' is not an IPv4 gateway"));
+    EXPECT_TRUE(has(parse_err({"--ip", "10.0.3.2/24,10.0.3.1,x", "prog"}), "DNS server"));
+    EXPECT_TRUE(has(parse_err({"--ip", "10.0.3.2/24,1.1.1.1,1.1.1.1,1.1.1.1", "prog"}), "--ip"));
+    EXPECT_TRUE(has(parse_err({"--net", "none", "--ip", "10.0.3.2/24", "prog"}), "--ip needs"));
 }
 
 TEST(RunOptions, OptionsStopAtProgram) {
