@@ -5,6 +5,15 @@
 // again). Each wake-up is one pass over both queues under the transport's
 // lock, so a burst costs one notification each way (EVENT_IDX decides when
 // the driver kicks and when it wants an interrupt).
+//
+// Kicks arrive as ordinary MMIO exits that the vCPU thread turns into an
+// eventfd write, and interrupts leave through the userspace I/O APIC
+// (KVM_SIGNAL_MSI), rather than through KVM_IOEVENTFD and KVM_IRQFD:
+// measured on kvm-pvm (a hello boot with --net user, 60 runs interleaved),
+// registering one ioeventfd made the boot 2.3 -> 17.6 ms median (each
+// registration and the teardown wait for an expedited SRCU grace period,
+// as the in-kernel irqchip's devices do) and one irqfd 2.3 -> 2.7 ms. With
+// EVENT_IDX a burst costs one exit either way.
 #pragma once
 
 #include "virtio_mmio.h"
