@@ -27,6 +27,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -46,7 +48,15 @@ int main(int argc, char** argv) {
     const bool net = opt.net.mode != NetMode::kNone;
     const uint32_t virtio_devices = net ? 2 : 1;
     static char cmdline[abi::kCmdlineMax];
-    build_cmdline(opt.cmdline, virtio_devices, cmdline);
+    const char* user_cmdline = opt.cmdline;
+    static char with_net[abi::kCmdlineMax];
+    if (opt.net.mode == NetMode::kUser && strstr(opt.cmdline, "kiln.net=") == nullptr &&
+        strstr(opt.cmdline, "kiln.ip=") == nullptr) {
+        snprintf(with_net, sizeof(with_net), "%s%s%s", opt.cmdline, *opt.cmdline ? " " : "",
+                 kUserNetKernelArgs);
+        user_cmdline = with_net;
+    }
+    build_cmdline(user_cmdline, virtio_devices, cmdline);
     // The backend first: kiln-slirp starts up while the VM is built.
     NetBackend* backend = nullptr;
     if (opt.net.mode == NetMode::kTap) backend = open_tap_backend(opt.net.tap_name);

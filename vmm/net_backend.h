@@ -15,6 +15,16 @@
 
 namespace kiln::vmm {
 
+// What the kernel is told about --net user's fixed network (kiln_slirp.cpp:
+// guest 10.0.2.15/24, gateway and host loopback 10.0.2.2, DNS 10.0.2.3):
+// its address statically, so no DHCP exchange delays its first packet, and
+// kiln.net.lazy, so the NIC comes up at the first socket — through slirp
+// nothing reaches a guest that has none, and a program without sockets
+// then costs no device set-up and no helper process. Added unless the
+// command line configures the network itself (kiln.net= or kiln.ip=).
+inline constexpr const char* kUserNetKernelArgs =
+    "kiln.net.lazy kiln.ip=10.0.2.15/24,10.0.2.2,10.0.2.3";
+
 // Each exits with a message (status 125) when the backend cannot be made.
 NetBackend* open_tap_backend(const char* name);
 NetBackend* start_user_backend(const NetOptions& opt);

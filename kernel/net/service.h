@@ -10,6 +10,13 @@
 //   kiln.net=none                          leave the NIC unconfigured
 //   kiln.ip=ADDR/PREFIX[,GATEWAY[,DNS]]    static IPv4, e.g.
 //                                          kiln.ip=10.0.2.15/24,10.0.2.2,10.0.2.3
+//   kiln.net.lazy                          bring the NIC up at the first
+//                                          socket(), not at boot: free for
+//                                          programs without sockets, but
+//                                          nothing answers ARP or ping
+//                                          before (kiln-vmm's user network
+//                                          reaches a guest only through a
+//                                          listening socket anyway)
 //   kiln.ip6=ADDR/PREFIX[,GATEWAY]         static IPv6, e.g.
 //                                          kiln.ip6=fd00::15/64,fd00::1
 // A static kiln.ip replaces DHCP; /etc/resolv.conf gets the DNS server
@@ -37,7 +44,8 @@ void service_run();
 bool service_wakes();
 
 // Boot: finds a virtio-net device; when there is one, creates the stack,
-// attaches it and configures it from the command line (above).
+// attaches it and configures it from the command line (above). With
+// kiln.net.lazy, the same happens at the first stack() call instead.
 void service_init(const char* cmdline);
 
 // Calls into the stack happen with interrupts masked and the stack's idea
