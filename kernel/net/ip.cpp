@@ -288,7 +288,7 @@ void StackImpl::ipv4_input(Interface* ifc, Bytes pkt, bool csum_valid, bool link
         link_bcast = link_bcast || ours;
     }
     if (!ours && p.dst.is_multicast()) ours = p.dst.v4_u32() == 0xe0000001u;  // all-hosts
-    if (!ours && ifc->dhcp != nullptr && p.proto == kProtoUdp) ours = true;
+    if (!ours && ifc->dhcp != nullptr && !ifc->has_v4 && p.proto == kProtoUdp) ours = true;
     if (!ours) {
         stats.rx_dropped++;  // no forwarding
         return;

@@ -409,7 +409,6 @@ Result<void> StackImpl::start_autoconfig(Interface* ifc, uint64_t now_ns) {
     StackEntry e(this);
     if (now_ns > now_) now_ = now_ns;
     if (ifc == nullptr || ifc->is_loopback()) return Error(Errno::kEINVAL);
-    extern Result<void> dhcp_start(StackImpl * s, Interface * ifc);
     TRY(dhcp_start(this, ifc));
     ifc->slaac = true;
     ifc->rs_sent = 0;

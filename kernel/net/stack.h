@@ -283,6 +283,9 @@ private:
     StackImpl* s_;
 };
 
+// Starts (or restarts) the DHCPv4 client on ifc (dhcp.cpp).
+Result<void> dhcp_start(StackImpl* s, Interface* ifc);
+
 // Logging: klog in the kernel, silent on the host.
 void net_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -20,6 +20,7 @@ constexpr uint64_t kPersistMax = 60 * kSec;
 constexpr uint64_t kTimeWait = 60 * kSec;  // 2*MSL with MSL = 30 s
 constexpr int kMaxRetries = 15;            // Linux's tcp_retries2
 constexpr int kSynAckRetries = 5;
+constexpr int kOrphanProbes = 8;
 
 struct Header {
     uint8_t* p;
@@ -316,6 +317,14 @@ void TcpSocket::on_timers(uint64_t now) {
         if (snd_wnd == 0 || seq_lt(snd_nxt, snd_una + static_cast<uint32_t>(sndq.size()))) {
             // A zero-window probe: an old sequence number draws an ACK
             // with the current window (RFC 9293 §3.8.6.1).
+            if (owned_by_stack && persist_shift >= kOrphanProbes) {
+                // Nobody will ever read what is queued: an orphan whose
+                // peer keeps its window shut is reset (Linux's
+                // tcp_orphan_retries).
+                send_reset();
+                terminate(0);
+                return;
+            }
             xmit(this, snd_una - 1, 0, kAck);
             if (persist_shift < 16) persist_shift++;
             uint64_t next = rto << persist_shift;
