@@ -11,7 +11,8 @@
 // Published ports listen on the host and forward to 10.0.2.15. Once every
 // port is bound, "ok" is written to the status fd (kiln-vmm waits for it
 // when -p was given); a failure is explained on stderr and ends the helper.
-// It ends when kiln-vmm closes its end or dies.
+// It ends when kiln-vmm closes its end (after writing out what slirp still
+// holds for the host) or dies.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -217,8 +217,6 @@ int next_timeout_ms(const Helper& h, uint32_t slirp_timeout) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Whatever happens to kiln-vmm, this process goes with it.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     Helper h;
     int status_fd = -1;
     kiln::vmm::NetOptions opt;
@@ -241,7 +239,6 @@ int main(int argc, char** argv) {
         }
     }
     if (h.vmm_fd < 0) die("kiln-slirp: no --fd given; it is started by kiln-vmm (--net user)");
-    if (getppid() == 1) return 0;  // kiln-vmm is already gone
 
     SlirpConfig cfg = {};
     cfg.version = 3;
@@ -292,18 +289,27 @@ int main(int argc, char** argv) {
         close(status_fd);
     }
 
+    // Once kiln-vmm is gone, what slirp still holds for the host (a
+    // server's last response) is written out before the helper ends: it
+    // stays until no socket wants to send, at most a second.
+    int64_t closing_deadline = -1;
     for (;;) {
         h.pollfds.clear();
-        h.pollfds.push_back(pollfd{h.vmm_fd, POLLIN, 0});
+        h.pollfds.push_back(pollfd{closing_deadline < 0 ? h.vmm_fd : -1, POLLIN, 0});
         uint32_t timeout = 1000;
         slirp_pollfds_fill(h.slirp, &timeout, add_poll, &h);
+        if (closing_deadline >= 0) {
+            bool sending = false;
+            for (size_t i = 1; i < h.pollfds.size(); ++i) sending |= h.pollfds[i].events & POLLOUT;
+            if (!sending || now_ns() > closing_deadline) return 0;
+            timeout = 10;
+        }
         int n = poll(h.pollfds.data(), h.pollfds.size(), next_timeout_ms(h, timeout));
         if (n < 0 && errno != EINTR) die("kiln-slirp: poll failed: %s", strerror(errno));
         if (n > 0 && h.pollfds[0].revents != 0) {
-            if ((h.pollfds[0].revents & (POLLHUP | POLLERR)) && !(h.pollfds[0].revents & POLLIN)) {
-                return 0;  // kiln-vmm is gone
-            }
-            if (!from_guest(h)) return 0;
+            bool gone = (h.pollfds[0].revents & (POLLHUP | POLLERR)) &&
+                        !(h.pollfds[0].revents & POLLIN);
+            if (gone || !from_guest(h)) closing_deadline = now_ns() + 1000000000;
         }
         slirp_pollfds_poll(h.slirp, n < 0, get_revents, &h);
         run_timers(h);

@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
 
     Machine machine{vm, uart, console_port, ioapic, devices, virtio_devices, {}};
     int status = run_vcpu(machine);
+    // Packets the guest queued just before it ended (a server's last
+    // response) still go out: the I/O thread may not have seen them yet.
+    if (net_io != nullptr) flush_net_io(net_io);
     uart.flush();
     if (opt.stats) stats.print(mem, machine.counters);
     // _exit: nothing to flush, and the kernel tears the VM down faster than

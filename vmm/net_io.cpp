@@ -60,6 +60,13 @@ void* net_io_main(void* arg) {
 
 }  // namespace
 
+void flush_net_io(NetIo* io) {
+    std::lock_guard<std::mutex> guard(io->transport.lock());
+    // A backend that pushes back gets a few more tries, not a wait.
+    for (int i = 0; i < 8 && io->transport.live() && io->net.transmit(io->transport); ++i) {
+    }
+}
+
 void start_net_io(NetIo* io) {
     sigset_t all, old;
     sigfillset(&all);

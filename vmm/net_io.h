@@ -33,4 +33,7 @@ struct NetIo {
 // KVM_RUN they must interrupt. Exits with a message when it cannot start.
 void start_net_io(NetIo* io);
 
+// After the guest ended: sends what is left on transmitq.
+void flush_net_io(NetIo* io);
+
 }  // namespace kiln::vmm
