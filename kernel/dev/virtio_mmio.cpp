@@ -18,8 +18,10 @@ Result<void> VirtioMmio::find(const char* cmdline, uint32_t device_id) {
         auto regs = arch::map_mmio(d->base, virtio::kMmioSize);
         if (!regs.ok()) return Error(regs.error());
         regs_ = *regs;
-        if (read(virtio::kRegMagic) != virtio::kMagic) continue;
+        // The device ID first: each read is an exit, and other devices
+        // need no more than this one.
         if (read(virtio::kRegDeviceId) != device_id) continue;
+        if (read(virtio::kRegMagic) != virtio::kMagic) continue;
         if (read(virtio::kRegVersion) != virtio::kMmioVersion) {
             klog::warn("kiln: virtio-mmio device at 0x%lx is legacy (version 1); not supported",
                        d->base);

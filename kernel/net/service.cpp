@@ -48,6 +48,8 @@ void arm_timer(uint64_t deadline) {
     sched::timer_start(&g_timer, deadline, on_timer);
 }
 
+void bring_up_nic(const char* cmdline, bool wait_for_lease);
+
 void deliver(void*, Span<const uint8_t> frame, bool csum_valid) {
     g_stack->receive(g_iface, frame, csum_valid, arch::monotonic_ns());
 }
@@ -89,8 +91,7 @@ void configure(const char* cmdline) {
         } else if (auto r = g_stack->configure_ipv4(g_iface, *cfg); !r.ok()) {
             klog::error("kiln: kiln.ip: %s", errno_name(r.error()));
         } else {
-            write_resolv_conf(cfg->dns);
-            dhcp = false;
+            dhcp = false;  // resolv.conf was written at boot
         }
     }
     if (cmdline_get(cmdline, "kiln.ip6", &v)) {
@@ -110,11 +111,16 @@ void configure(const char* cmdline) {
     }
 }
 
-// Finds the virtio-net device; when there is one, creates the stack,
-// attaches it and configures it from the command line.
-void bring_up(const char* cmdline) {
+constexpr uint64_t kLeaseWaitNs = 3'000'000'000;
+
+// Finds the virtio-net device; when there is one, attaches it to the
+// stack (made now if need be) and configures it. wait_for_lease:
+// a lazy start from the first socket waits (a bounded time) for DHCP, so
+// that a connect right after socket() finds the network configured, as it
+// would on a host; at boot the lease comes in the background.
+void bring_up_nic(const char* cmdline, bool wait_for_lease) {
     g_nic = dev::VirtioNet::probe(cmdline, on_nic_interrupt);
-    if (g_nic == nullptr) return;  // loopback only, made on first use
+    if (g_nic == nullptr) return;  // loopback only
     if (stack() == nullptr) return;
     auto iface = [&] {
         StackCall c;
@@ -128,6 +134,19 @@ void bring_up(const char* cmdline) {
     configure(cmdline);
     g_nic_due = true;  // frames may have come in during set-up
     service_run();
+    if (!g_dhcp || !wait_for_lease) return;
+    sched::WaitQueue* queues[] = {&g_queue};
+    sched::WaitRequest req;
+    req.queues = queues;
+    req.queue_count = 1;
+    req.deadline_ns = arch::monotonic_ns() + kLeaseWaitNs;
+    req.what = "DHCP";
+    auto st = sched::wait(req, [] {
+        service_run();
+        return !g_dhcp;
+    });
+    if (st != sched::WaitStatus::kReady)
+        klog::warn("kiln: no DHCP lease within 3 s; going on without an address (it may still come)");
 }
 
 }  // namespace
@@ -144,13 +163,6 @@ StackCall::~StackCall() {
 }
 
 Stack* stack() {
-    if (g_lazy_cmdline != nullptr) {
-        // kiln.net.lazy: the NIC comes up now, at the first socket.
-        const char* cmdline = g_lazy_cmdline;
-        g_lazy_cmdline = nullptr;
-        bring_up(cmdline);
-        if (g_stack != nullptr || g_create_failed) return g_stack;
-    }
     if (g_stack != nullptr || g_create_failed) return g_stack;
     if (kiln_stack_create_if_built == nullptr) {
         g_create_failed = true;
@@ -161,6 +173,13 @@ Stack* stack() {
     if (g_stack == nullptr) {
         g_create_failed = true;
         klog::error("kiln: cannot create the network stack: out of memory");
+        return nullptr;
+    }
+    if (g_lazy_cmdline != nullptr) {
+        // kiln.net.lazy: the NIC comes up now, at the first socket.
+        const char* cmdline = g_lazy_cmdline;
+        g_lazy_cmdline = nullptr;
+        bring_up_nic(cmdline, true);
     }
     return g_stack;
 }
@@ -197,6 +216,14 @@ void service_run() {
 bool service_wakes() { return g_nic != nullptr || g_timer.armed; }
 
 void service_init(const char* cmdline) {
+    // A static DNS server is known now: glibc and musl read resolv.conf
+    // before they open their first socket. (A DHCP lease's is written
+    // when the lease comes.)
+    Span<const char> v;
+    if (cmdline_get(cmdline, "kiln.ip", &v)) {
+        auto cfg = parse_ipv4_config(v);
+        if (cfg.ok()) write_resolv_conf(cfg->dns);
+    }
     // With kiln.net.lazy, programs that never open a socket pay nothing for
     // the NIC: probing and starting it is ~30 register accesses, each a VM
     // exit (~20 us on kvm-pvm), and the monitor starts its user-mode
@@ -205,7 +232,7 @@ void service_init(const char* cmdline) {
         g_lazy_cmdline = cmdline;
         return;
     }
-    bring_up(cmdline);
+    bring_up_nic(cmdline, false);
 }
 
 }  // namespace kiln::net
