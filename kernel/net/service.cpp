@@ -13,11 +13,6 @@
 #include "sched/timer.h"
 #include "sched/wait.h"
 
-// FIXME(net): a weak reference while the stack lands on main in stages;
-// once Stack::create is always linked this becomes a plain call.
-extern "C" kiln::net::Stack* kiln_stack_create_if_built() __asm__("_ZN4kiln3net5Stack6createEv")
-    __attribute__((weak));
-
 namespace kiln::net {
 namespace {
 
@@ -164,12 +159,7 @@ StackCall::~StackCall() {
 
 Stack* stack() {
     if (g_stack != nullptr || g_create_failed) return g_stack;
-    if (kiln_stack_create_if_built == nullptr) {
-        g_create_failed = true;
-        klog::warn("kiln: this kernel has no TCP/IP stack; AF_INET/AF_INET6 sockets fail with EAFNOSUPPORT");
-        return nullptr;
-    }
-    g_stack = kiln_stack_create_if_built();
+    g_stack = Stack::create();
     if (g_stack == nullptr) {
         g_create_failed = true;
         klog::error("kiln: cannot create the network stack: out of memory");

@@ -397,6 +397,15 @@ TEST_P(GuestProgram, NetUnixSockets) {
     EXPECT_TRUE(contains(r.out, "net_unix: all ok\n")) << describe(r);
 }
 
+// Issue 5: TCP and UDP over the guest's loopback through kiln's stack
+// (echo with a client thread, non-blocking connect, readiness, shutdown,
+// EPIPE, a refused connect, UDP, 1 MiB with a checksum, IPv6, options).
+TEST_P(GuestProgram, NetInetLoopback) {
+    RunResult r = kiln_run({prog("net_inet")});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "net_inet: all ok\n")) << describe(r);
+}
+
 TEST_P(GuestProgram, NetWriteToClosedSocketDiesOfSigpipe) {
     RunResult r = kiln_run({prog("net_unix"), "sigpipe"});
     EXPECT_EQ(r.status, 141) << describe(r);
