@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
     if (net_io != nullptr) flush_net_io(net_io);
     uart.flush();
     if (opt.stats) stats.print(mem, machine.counters);
+    if (opt.stats && net_io != nullptr) print_net_stats(net_io);
     // _exit: nothing to flush, and the kernel tears the VM down faster than
     // closing its descriptors one by one would.
     _exit(status);

@@ -8,6 +8,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ void* net_io_main(void* arg) {
             tx_waiting = false;
             continue;
         }
+        ++io.net.passes;
         tx_waiting = !backend_gone && io.net.transmit(io.transport);
         rx_stalled = backend_gone || io.net.receive(io.transport);
     }
@@ -65,6 +67,20 @@ void flush_net_io(NetIo* io) {
     // A backend that pushes back gets a few more tries, not a wait.
     for (int i = 0; i < 8 && io->transport.live() && io->net.transmit(io->transport); ++i) {
     }
+}
+
+void print_net_stats(NetIo* io) {
+    std::lock_guard<std::mutex> guard(io->transport.lock());
+    const VirtioNet& n = io->net;
+    char line[256];
+    int len = snprintf(line, sizeof(line),
+                       "kiln-vmm net stats: tx_packets=%llu rx_packets=%llu dropped=%llu "
+                       "kicks=%llu interrupts=%llu io_passes=%llu\n",
+                       (unsigned long long)n.tx_packets, (unsigned long long)n.rx_packets,
+                       (unsigned long long)n.dropped, (unsigned long long)n.kicks,
+                       (unsigned long long)io->transport.interrupts(),
+                       (unsigned long long)n.passes);
+    write_all(STDERR_FILENO, line, len);
 }
 
 void start_net_io(NetIo* io) {

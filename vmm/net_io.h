@@ -14,6 +14,11 @@
 // registration and the teardown wait for an expedited SRCU grace period,
 // as the in-kernel irqchip's devices do) and one irqfd 2.3 -> 2.7 ms. With
 // EVENT_IDX a burst costs one exit either way.
+//
+// Sending on the vCPU thread right at the kick was tried and measured worse
+// (wrk, 30 connections over TAP: 21k -> 12k req/s): it re-arms the
+// notification after every packet, so each packet costs a kick, where the
+// I/O thread, running beside the vCPU, finds several queued per wake-up.
 #pragma once
 
 #include "virtio_mmio.h"
@@ -35,5 +40,9 @@ void start_net_io(NetIo* io);
 
 // After the guest ended: sends what is left on transmitq.
 void flush_net_io(NetIo* io);
+
+// --stats: "kiln-vmm net stats: tx_packets=N rx_packets=N dropped=N kicks=N
+// interrupts=N io_passes=N" on stderr.
+void print_net_stats(NetIo* io);
 
 }  // namespace kiln::vmm

@@ -189,6 +189,7 @@ void VirtioMmio::used_buffers(uint16_t q) {
 }
 
 void VirtioMmio::raise(uint32_t bits) {
+    ++interrupts_;
     interrupt_status_ |= bits;
     // The line stays high until InterruptACK clears every bit (level
     // semantics); each raise with new work delivers again, so an edge

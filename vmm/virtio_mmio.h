@@ -64,6 +64,8 @@ public:
     // A malformed chain or ring seen outside notify(): logs "virtio-NAME:
     // <what>; device needs reset" and sets DEVICE_NEEDS_RESET.
     void device_error(const char* what);
+    // Interrupts raised (for --stats).
+    uint64_t interrupts() const { return interrupts_; }
 
 private:
     uint32_t read_reg(uint64_t offset);
@@ -89,6 +91,7 @@ private:
     uint32_t interrupt_status_ = 0;
     uint32_t config_generation_ = 0;
     bool line_high_ = false;
+    uint64_t interrupts_ = 0;
 };
 
 }  // namespace kiln::vmm

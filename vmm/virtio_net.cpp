@@ -49,6 +49,7 @@ Bytes VirtioNet::config() const {
 }
 
 Result<void> VirtioNet::notify(VirtioMmio&, uint16_t) {
+    ++kicks;
     // The I/O thread does the work; a full eventfd counter (never in
     // practice) still leaves it readable, so the result does not matter.
     uint64_t one = 1;

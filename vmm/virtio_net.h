@@ -53,8 +53,9 @@ public:
     // instead of polling the backend).
     bool receive(VirtioMmio& transport);
 
-    // Counters for --stats.
-    uint64_t tx_packets = 0, rx_packets = 0, dropped = 0;
+    // Counters for --stats (kicks: notifications from the driver, passes:
+    // wake-ups of the I/O thread that found the device live).
+    uint64_t tx_packets = 0, rx_packets = 0, dropped = 0, kicks = 0, passes = 0;
 
 private:
     // Copies the pending packet into receive chains; false when the driver

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,16 @@ TEST(VmmNet, UserModeAnswersArp) {
     RunResult r = run_vmm({"--net", "user", KILN_GUEST_net_arp});
     EXPECT_EQ(r.status, 66) << r.err;
     EXPECT_EQ(r.err, "");
+}
+
+TEST(VmmNet, StatsCountPackets) {
+    REQUIRE_KVM();
+    REQUIRE_SLIRP();
+    RunResult r = run_vmm({"--stats", "--net", "user", KILN_GUEST_net_arp});
+    EXPECT_EQ(r.status, 66) << r.err;
+    std::regex line("kiln-vmm net stats: tx_packets=1 rx_packets=[1-9][0-9]* dropped=0 "
+                    "kicks=[1-9][0-9]* interrupts=[0-9]+ io_passes=[1-9][0-9]*\n");
+    EXPECT_TRUE(std::regex_search(r.err, line)) << r.err;
 }
 
 TEST(VmmNet, HostileChainsNeverCrashTheMonitor) {
