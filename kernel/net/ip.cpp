@@ -152,8 +152,13 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
                                   int csum_off, uint8_t ttl, uint8_t tclass) {
     bool v4 = r.src.is_v4();
     size_t hlen = v4 ? 20 : 40;
-    if (hlen + l4_len > r.mtu) return Error(Errno::kEMSGSIZE);
     bool lo = r.iface->is_loopback();
+    // IPv4 datagrams (not TCP, whose MSS fits) larger than the link are
+    // fragmented (RFC 791 §3.2); IPv6 leaves that to the sender's PMTU
+    // logic, which we do not have, so it refuses.
+    bool fragment = v4 && !lo && proto != kProtoTcp && hlen + l4_len > r.mtu;
+    if (v4 ? hlen + l4_len > 65535 : l4_len > 65535) return Error(Errno::kEMSGSIZE);
+    if (!fragment && hlen + l4_len > r.mtu) return Error(Errno::kEMSGSIZE);
     uint8_t* ip = txbuf_ + (lo ? 0 : kEthHeader);
     uint8_t* l4 = ip + hlen;
     int csum_start = -1;
@@ -164,7 +169,7 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
             store_be16(field, 0);
         } else {
             uint64_t ps = pseudo_sum(r.src, dst, proto, l4_len);
-            if (r.iface->csum_offload) {
+            if (r.iface->csum_offload && !fragment) {
                 // The device completes it from csum_start (virtio-net §5.1.6.2).
                 store_be16(field, csum_fold(ps));
                 csum_start = static_cast<int>(kEthHeader + hlen);
@@ -200,6 +205,27 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
     }
     if (lo) {
         loopback_enqueue(ip, hlen + l4_len);
+        return {};
+    }
+    if (fragment) {
+        // Each fragment's headers go just before its piece of the payload,
+        // over bytes of the previous piece that were already handed on
+        // (the device or the neighbour queue copied them).
+        uint8_t hdr[20];
+        __builtin_memcpy(hdr, ip, 20);
+        size_t chunk = (r.mtu - 20) & ~size_t{7};
+        for (size_t off = 0; off < l4_len; off += chunk) {
+            size_t n = l4_len - off < chunk ? l4_len - off : chunk;
+            uint8_t* fip = l4 + off - 20;
+            __builtin_memcpy(fip, hdr, 20);
+            store_be16(fip + 2, static_cast<uint16_t>(20 + n));
+            uint16_t flags = static_cast<uint16_t>((off / 8) | (off + n < l4_len ? 0x2000 : 0));
+            store_be16(fip + 6, flags);
+            store_be16(fip + 10, 0);
+            store_be16(fip + 10, internet_checksum(fip, 20));
+            TRY(link_output(r.iface, r.next_hop, kEtherIpv4, fip - kEthHeader, kEthHeader + 20 + n,
+                            -1, 0));
+        }
         return {};
     }
     return link_output(r.iface, r.next_hop, v4 ? kEtherIpv4 : kEtherIpv6, txbuf_,

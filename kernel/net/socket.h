@@ -235,6 +235,11 @@ public:
     void on_timers(uint64_t now);
     uint64_t deadline() const;
     void start_rtx_timer();
+    // Sets a timer, keeping the stack's earliest-deadline bound.
+    void arm(uint64_t& timer, uint64_t at) {
+        timer = at;
+        stack_->note_tcp_deadline(at);
+    }
     void update_rtt(uint64_t sample_ns);
     // Ends the connection: error to report (0 for a clean end), state CLOSED.
     void terminate(int err);

@@ -25,7 +25,7 @@ inline constexpr uint16_t kEtherArp = 0x0806;
 inline constexpr uint16_t kEtherIpv6 = 0x86dd;
 
 inline constexpr size_t kEthHeader = 14;
-inline constexpr uint16_t kLoopbackMtu = 65280;
+inline constexpr uint16_t kLoopbackMtu = 65535;
 // The transmit scratch buffer: the largest frame the stack builds.
 inline constexpr size_t kTxBufSize = kLoopbackMtu + 64;
 
@@ -208,7 +208,11 @@ public:
     void udp_input(IpPacket& p);
     void tcp_input(IpPacket& p);
     void tcp_timers();
-    uint64_t tcp_deadline() const;
+    uint64_t tcp_deadline() const { return tcp_next_; }
+    // A TCP timer was set for `at`: the bound below moves earlier if needed.
+    void note_tcp_deadline(uint64_t at) {
+        if (at < tcp_next_) tcp_next_ = at;
+    }
 
     // Sockets.
     bool port_in_use(uint8_t proto, const IpAddr& addr, uint16_t port, const InetSocket* self,
@@ -263,6 +267,10 @@ private:
     size_t loop_count_ = 0;
 
     InetSocket* dead_ = nullptr;  // retired sockets to free
+    // No TCP timer fires before this (a lower bound: timers cancelled since
+    // leave it early, which costs one scan that finds nothing), so poll()
+    // and next_deadline() need not visit every connection.
+    uint64_t tcp_next_ = kNever;
 
 public:
     static constexpr int kNeighbours = 64;

@@ -103,6 +103,13 @@ void StackImpl::tcp_input(IpPacket& p) {
     uint16_t sport = load_be16(p.payload.data());
     uint16_t dport = load_be16(p.payload.data() + 2);
     TcpSocket* s = tcp_lookup(p.dst, dport, p.src, sport);
+    if (s != nullptr && s->state == TcpState::kTimeWait &&
+        (seg.flags & (kSyn | kAck | kRst)) == kSyn && seq_gt(seg.seq, s->rcv_nxt)) {
+        // A new incarnation of the connection (RFC 9293 §3.6.1 via RFC
+        // 6191's sequence check): TIME-WAIT ends and the listener sees it.
+        s->terminate(0);
+        s = nullptr;
+    }
     if (s != nullptr && s->state != TcpState::kClosed) {
         s->segment_arrives(p, seg);
         s->wake();
@@ -250,7 +257,7 @@ void establish(TcpSocket* s) {
     s->rtx_count = 0;
     s->t_rtx = kNever;
     s->set_state(TcpState::kEstablished);
-    if (s->keepalive) s->t_keep = s->stack_->now() + uint64_t(s->keepidle) * kSec;
+    if (s->keepalive) s->arm(s->t_keep, s->stack_->now() + uint64_t(s->keepidle) * kSec);
 }
 
 }  // namespace
@@ -467,7 +474,7 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
                 set_state(TcpState::kFinWait2);
                 // An orphan waits for the peer's FIN a limited time
                 // (Linux's tcp_fin_timeout, 60 s).
-                if (owned_by_stack) t_timewait = now + 60 * kSec;
+                if (owned_by_stack) arm(t_timewait, now + 60 * kSec);
             }
             break;
         case TcpState::kClosing:
@@ -485,7 +492,7 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
         case TcpState::kTimeWait:
             if (seg.flags & kFin) {
                 send_ack();
-                t_timewait = now + 60 * kSec;
+                arm(t_timewait, now + 60 * kSec);
             }
             return;
         default:

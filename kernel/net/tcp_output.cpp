@@ -114,7 +114,7 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
 }  // namespace
 
 void TcpSocket::start_rtx_timer() {
-    t_rtx = stack_->now() + rto;
+    arm(t_rtx, stack_->now() + rto);
 }
 
 void TcpSocket::send_syn() {
@@ -162,7 +162,7 @@ void TcpSocket::ack_received_data(bool force_now) {
     if (force_now || ack_pending >= 2) {
         send_ack();
     } else if (t_delack == kNever) {
-        t_delack = stack_->now() + kDelAck;
+        arm(t_delack, stack_->now() + kDelAck);
     }
 }
 
@@ -192,7 +192,7 @@ void TcpSocket::output() {
         if (len == 0 && !fin) {
             if (avail > 0 && snd_wnd == 0 && t_rtx == kNever && t_persist == kNever) {
                 persist_shift = 0;
-                t_persist = stack_->now() + rto;
+                arm(t_persist, stack_->now() + rto);
             }
             break;
         }
@@ -203,7 +203,7 @@ void TcpSocket::output() {
             if (len < max_sndwnd / 2) {
                 if (inflight == 0 && t_persist == kNever) {
                     persist_shift = 0;
-                    t_persist = stack_->now() + rto;
+                    arm(t_persist, stack_->now() + rto);
                 }
                 break;
             }
@@ -252,8 +252,11 @@ void TcpSocket::update_rtt(uint64_t r) {
 void TcpSocket::enter_time_wait() {
     set_state(TcpState::kTimeWait);
     t_rtx = t_persist = t_keep = t_delack = kNever;
-    t_timewait = stack_->now() + kTimeWait;
+    arm(t_timewait, stack_->now() + kTimeWait);
+    // Nothing more will be sent or received: the buffers go now, so many
+    // connections in TIME-WAIT cost little.
     sndq.release();
+    if (rcvq.size() == 0 && nooo == 0) rcvq.release();
 }
 
 void TcpSocket::on_timers(uint64_t now) {
@@ -305,7 +308,7 @@ void TcpSocket::on_timers(uint64_t now) {
             if (snd_wnd == 0) {
                 // Only a probe fits; the persist timer takes over.
                 persist_shift = 0;
-                t_persist = now;
+                arm(t_persist, now);
             } else {
                 output();
             }
@@ -329,7 +332,7 @@ void TcpSocket::on_timers(uint64_t now) {
             if (persist_shift < 16) persist_shift++;
             uint64_t next = rto << persist_shift;
             if (next > kPersistMax) next = kPersistMax;
-            t_persist = now + next;
+            arm(t_persist, now + next);
         }
     }
     if (t_keep <= now) {
@@ -337,7 +340,7 @@ void TcpSocket::on_timers(uint64_t now) {
         if (keepalive && (state == TcpState::kEstablished || state == TcpState::kCloseWait)) {
             uint64_t idle = uint64_t(keepidle) * kSec;
             if (now < last_rx + idle && keep_probes == 0) {
-                t_keep = last_rx + idle;
+                arm(t_keep, last_rx + idle);
             } else if (keep_probes >= keepcnt) {
                 send_reset();
                 terminate(static_cast<int>(Errno::kETIMEDOUT));
@@ -345,7 +348,7 @@ void TcpSocket::on_timers(uint64_t now) {
             } else {
                 xmit(this, snd_una - 1, 0, kAck);
                 keep_probes++;
-                t_keep = now + uint64_t(keepintvl) * kSec;
+                arm(t_keep, now + uint64_t(keepintvl) * kSec);
             }
         }
     }
@@ -361,24 +364,22 @@ uint64_t TcpSocket::deadline() const {
 }
 
 void StackImpl::tcp_timers() {
+    if (now_ < tcp_next_) return;
+    // Visit every connection once, firing what is due, and learn the exact
+    // next deadline on the way (timers set meanwhile lower it further).
+    tcp_next_ = kNever;
+    uint64_t next = kNever;
     for (InetSocket* s = tcp_list; s != nullptr;) {
-        InetSocket* next = s->list_next;
+        InetSocket* nx = s->list_next;
         auto* t = static_cast<TcpSocket*>(s);
         if (t->deadline() <= now_) {
             t->on_timers(now_);
             t->wake();
         }
-        s = next;
+        if (!t->retired && t->deadline() < next) next = t->deadline();
+        s = nx;
     }
-}
-
-uint64_t StackImpl::tcp_deadline() const {
-    uint64_t d = kNever;
-    for (InetSocket* s = tcp_list; s != nullptr; s = s->list_next) {
-        uint64_t x = static_cast<TcpSocket*>(s)->deadline();
-        if (x < d) d = x;
-    }
-    return d;
+    note_tcp_deadline(next);
 }
 
 void StackImpl::tcp_send_reset(const IpPacket& p, uint32_t seq, uint32_t ack, bool with_ack) {

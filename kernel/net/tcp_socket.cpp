@@ -273,7 +273,7 @@ void TcpSocket::close() {
         set_state(TcpState::kLastAck);
         output();
     } else if (state == TcpState::kFinWait2) {
-        t_timewait = stack_->now() + 60 * kSec;
+        arm(t_timewait, stack_->now() + 60 * kSec);
     }
 }
 
@@ -329,7 +329,7 @@ Result<void> TcpSocket::set_option(int level, int name, Span<const uint8_t> v) {
                 if (x < 1 || x > 32767) return Error(Errno::kEINVAL);
                 (name == kTcpKeepidle ? keepidle : keepintvl) = x;
                 if (keepalive && state == TcpState::kEstablished)
-                    t_keep = stack_->now() + uint64_t(keepidle) * kSec;
+                    arm(t_keep, stack_->now() + uint64_t(keepidle) * kSec);
                 return {};
             }
             case kTcpKeepcnt: {
@@ -377,9 +377,9 @@ Result<void> TcpSocket::set_option(int level, int name, Span<const uint8_t> v) {
     bool was_keepalive = keepalive;
     TRY(set_common_option(level, name, v));
     if (level == kSolSocket && name == kSoKeepalive && keepalive != was_keepalive) {
-        t_keep = keepalive && state == TcpState::kEstablished
-                     ? stack_->now() + uint64_t(keepidle) * kSec
-                     : kNever;
+        arm(t_keep, keepalive && state == TcpState::kEstablished
+                        ? stack_->now() + uint64_t(keepidle) * kSec
+                        : kNever);
         keep_probes = 0;
     }
     if (level == kSolSocket && (name == kSoRcvbuf || name == kSoRcvbufforce) &&

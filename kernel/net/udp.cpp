@@ -171,7 +171,7 @@ Result<size_t> UdpSocket::send(Span<const uint8_t> data, int flags, const SockAd
     if (r.src.is_v4() != dst.is_v4()) return Error(Errno::kENETUNREACH);
     size_t hlen = dst.is_v4() ? 20 : 40;
     if (data.size() > 65535 - 8 - hlen) return Error(Errno::kEMSGSIZE);
-    if (hlen + 8 + data.size() > r.mtu) return Error(Errno::kEMSGSIZE);
+    if (!dst.is_v4() && hlen + 8 + data.size() > r.mtu) return Error(Errno::kEMSGSIZE);
     TRY(autobind(dst));
     uint8_t* u = stack_->l4_start(r);
     store_be16(u, lport);

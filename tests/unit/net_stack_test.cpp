@@ -233,9 +233,21 @@ TEST_F(NetPair, UdpExchangeBothWays) {
     // Unconnected without a destination: EDESTADDRREQ.
     EXPECT_EQ(sa->send(Span<const uint8_t>(buf, 1), 0, nullptr).error(), Errno::kEDESTADDRREQ);
     (void)r.ok();
-    // Too big for the link MTU without fragmentation.
-    std::vector<uint8_t> big(1500);
-    EXPECT_EQ(sa->send(Span<const uint8_t>(big.data(), big.size()), 0, &to_b).error(),
+    // Bigger than the link MTU: fragmented, and reassembled at b.
+    std::vector<uint8_t> big(20000);
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 31);
+    a->set_now(link.now);
+    ASSERT_TRUE(sa->send(Span<const uint8_t>(big.data(), big.size()), 0, &to_b).ok());
+    ASSERT_TRUE(link.run_until([&] { return sb->readable_bytes() > 0; }, kSec));
+    std::vector<uint8_t> back(30000);
+    auto r3 = sb->recv(Span<uint8_t>(back.data(), back.size()), 0, nullptr, nullptr);
+    ASSERT_TRUE(r3.ok());
+    ASSERT_EQ(*r3, big.size());
+    back.resize(*r3);
+    EXPECT_EQ(back, big);
+    // Beyond IPv4's 64 KiB: EMSGSIZE.
+    std::vector<uint8_t> huge(65536);
+    EXPECT_EQ(sa->send(Span<const uint8_t>(huge.data(), huge.size()), 0, &to_b).error(),
               Errno::kEMSGSIZE);
     sa->close();
     sb->close();
