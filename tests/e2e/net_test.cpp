@@ -25,6 +25,7 @@ using kiln::test::describe;
 using kiln::test::RunResult;
 
 const std::string kServer = std::string(KILN_GUEST_DIR) + "/http_server-glibc-static";
+const std::string kUdpEcho = std::string(KILN_GUEST_DIR) + "/udp_echo-glibc-static";
 
 #define REQUIRE_KVM()                                                        \
     if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
@@ -85,6 +86,47 @@ RunResult curl_until_served(const std::vector<std::string>& prefix, const std::s
     return r;
 }
 
+// Sends `text` with netcat-openbsd (nc -u) until the guest's udp_echo sends
+// it back (it may still be booting), at most ~10 s; then "quit", which ends
+// the echo server. Returns the first echo.
+std::string udp_echo(const std::vector<std::string>& prefix, const std::string& host,
+                     const std::string& port, const std::string& text) {
+    kiln::test::RunOptions opts;
+    opts.stdin_path = kiln::test::write_file("udp-" + text, text + "\n");
+    std::string echoed;
+    for (int i = 0; i < 20 && echoed.empty(); ++i) {
+        std::vector<std::string> argv = prefix;
+        argv.insert(argv.end(), {"nc", "-u", "-w", "1", host, port});
+        echoed = kiln::test::run(argv, opts).out;
+    }
+    kiln::test::RunOptions quit;
+    quit.stdin_path = kiln::test::write_file("udp-quit", "quit\n");
+    std::vector<std::string> argv = prefix;
+    argv.insert(argv.end(), {"nc", "-u", "-w", "1", host, port});
+    kiln::test::run(argv, quit);
+    return echoed;
+}
+
+// A server on the host (or in a namespace) for the guest to connect to:
+// tests/guest/http_server run natively, answering one request.
+class NativeServer {
+public:
+    NativeServer(std::vector<std::string> prefix, const std::string& addr, int port) {
+        prefix.insert(prefix.end(), {kServer, "--addr", addr, "--port", std::to_string(port),
+                                     "--max-requests", "1"});
+        thread_ = std::thread([this, prefix] {
+            kiln::test::RunOptions opts;
+            opts.timeout_s = 30;
+            result_ = kiln::test::run(prefix, opts);
+        });
+    }
+    ~NativeServer() { thread_.join(); }
+
+private:
+    std::thread thread_;
+    RunResult result_;
+};
+
 TEST(NetUser, PublishedPortReachesTheGuest) {
     REQUIRE_KVM();
     REQUIRE_PROGRAM("curl");
@@ -101,6 +143,33 @@ TEST(NetUser, PublishedPortReachesTheGuest) {
     EXPECT_EQ(two.out, "hello from kiln\nhello from kiln\n") << two.err;
     const RunResult& r = vm.join();
     EXPECT_EQ(r.status, 0) << describe(r);
+}
+
+TEST(NetUser, PublishedUdpPortEchoes) {
+    REQUIRE_KVM();
+    REQUIRE_PROGRAM("nc");
+    std::string port = std::to_string(free_port());
+    Vm vm({KILN_PATH, "run", "-p", "127.0.0.1:" + port + ":7/udp", kUdpEcho});
+    EXPECT_EQ(udp_echo({}, "127.0.0.1", port, "ping over slirp"), "ping over slirp\n");
+    const RunResult& r = vm.join();
+    EXPECT_EQ(r.status, 0) << describe(r);
+}
+
+// Outbound: the guest's connection becomes a host socket; 10.0.2.2 is the
+// host's loopback, the only host address a guest reaches this way.
+TEST(NetUser, GuestConnectsToTheHostLoopback) {
+    REQUIRE_KVM();
+    int port = free_port();
+    NativeServer server({}, "127.0.0.1", port);
+    RunResult r;
+    for (int i = 0; i < 20; ++i) {  // until the host server listens
+        r = kiln::test::kiln_run({"/bin/busybox", "wget", "-q", "-O", "-",
+                                  "http://10.0.2.2:" + std::to_string(port) + "/"});
+        if (r.status == 0) break;
+        usleep(100 * 1000);
+    }
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "hello from kiln\n") << describe(r);
 }
 
 TEST(NetTap, PingAndCurlTheGuestInANamespace) {
@@ -131,6 +200,48 @@ TEST(NetTap, PingAndCurlTheGuestInANamespace) {
     EXPECT_EQ(kiln::test::run(curl).out, "hello from kiln\n");
     const RunResult& r = vm.join();
     EXPECT_EQ(r.status, 0) << describe(r);
+}
+
+TEST(NetTap, UdpEchoWithNc) {
+    REQUIRE_KVM();
+    REQUIRE_PROGRAM("nc");
+    kiln::test::NetNs ns;
+    if (!ns.unavailable().empty()) GTEST_SKIP() << "SKIPPED: " << ns.unavailable();
+    std::string error;
+    ASSERT_TRUE(ns.add_tap("ktap0", "10.0.3.1/24", &error)) << error;
+    std::vector<std::string> in_ns = {"ip", "netns", "exec", ns.name()};
+    std::vector<std::string> argv = in_ns;
+    argv.insert(argv.end(), {KILN_PATH, "run", "--net", "tap:ktap0", "--ip", "10.0.3.2/24,10.0.3.1",
+                             kUdpEcho});
+    Vm vm(argv);
+    EXPECT_EQ(udp_echo(in_ns, "10.0.3.2", "7", "ping over tap"), "ping over tap\n");
+    const RunResult& r = vm.join();
+    EXPECT_EQ(r.status, 0) << describe(r);
+}
+
+TEST(NetTap, GuestConnectsOutToTheNamespace) {
+    REQUIRE_KVM();
+    kiln::test::NetNs ns;
+    if (!ns.unavailable().empty()) GTEST_SKIP() << "SKIPPED: " << ns.unavailable();
+    std::string error;
+    ASSERT_TRUE(ns.add_tap("ktap0", "10.0.3.1/24", &error)) << error;
+    std::vector<std::string> in_ns = {"ip", "netns", "exec", ns.name()};
+    // The server listens on the TAP's address, inside the namespace only.
+    NativeServer server(in_ns, "10.0.3.1", 8080);
+    RunResult r;
+    for (int i = 0; i < 20; ++i) {
+        std::vector<std::string> argv = in_ns;
+        argv.insert(argv.end(), {KILN_PATH, "run", "--net", "tap:ktap0", "--ip",
+                                 "10.0.3.2/24,10.0.3.1", "/bin/busybox", "wget", "-q", "-O", "-",
+                                 "http://10.0.3.1:8080/"});
+        kiln::test::RunOptions opts;
+        opts.env = {{"XDG_CACHE_HOME", kiln::test::cache_dir()}};
+        r = kiln::test::run(argv, opts);
+        if (r.status == 0) break;
+        usleep(100 * 1000);
+    }
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "hello from kiln\n") << describe(r);
 }
 
 }  // namespace
