@@ -102,6 +102,12 @@ public:
     virtual bool epollable() const {
         return type() != InodeType::kRegular && type() != InodeType::kDirectory;
     }
+    // How long a blocking read (write) may wait before it fails with
+    // EAGAIN, in ns; 0 for ever (sockets' SO_RCVTIMEO / SO_SNDTIMEO).
+    virtual uint64_t io_timeout_ns(bool write) const {
+        (void)write;
+        return 0;
+    }
     // A read or write that returned EAGAIN may block until poll_events()
     // changes (pipes, eventfd, timerfd); the rest never block.
     virtual bool may_block() const { return false; }

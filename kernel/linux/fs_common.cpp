@@ -5,6 +5,7 @@
 
 #include <linux/fcntl.h>
 
+#include "arch/x86_64/clock.h"
 #include "fs/tree.h"
 #include "klog.h"
 #include "linux/process_state.h"
@@ -177,6 +178,14 @@ namespace {
 
 constexpr int kSigPipe = 13;
 
+// A socket's SO_RCVTIMEO / SO_SNDTIMEO as a deadline for read/write.
+uint64_t io_deadline(fs::Inode* in, bool write) {
+    uint64_t t = in->io_timeout_ns(write);
+    if (t == 0) return sched::kWaitForever;
+    uint64_t now = arch::monotonic_ns();
+    return now + t < now ? sched::kWaitForever : now + t;
+}
+
 bool would_block(fs::File* f, Errno e) {
     return e == Errno::kEAGAIN && f->inode()->may_block() && !(f->flags & O_NONBLOCK);
 }
@@ -198,11 +207,13 @@ Result<size_t> file_read(fs::File* f, void* buf, size_t n, uint64_t* pos) {
     fs::Inode* in = f->inode();
     if (in->type() == fs::InodeType::kDirectory) return Error(Errno::kEISDIR);
     uint64_t off = pos != nullptr ? *pos : f->offset;
+    const uint64_t deadline = io_deadline(in, false);
     for (;;) {
         auto r = in->read_at(off, buf, n);
         if (!r.ok() && would_block(f, r.error())) {
-            TRY(wait_for_events(in, fs::kPollReadable | fs::kPollHup | fs::kPollErr, sched::kWaitForever,
-                                "a blocking read"));
+            bool ready = TRY(wait_for_events(in, fs::kPollReadable | fs::kPollHup | fs::kPollErr, deadline,
+                                             "a blocking read"));
+            if (!ready) return Error(Errno::kEAGAIN);  // SO_RCVTIMEO passed
             continue;
         }
         if (!r.ok()) return Error(r.error());
@@ -228,6 +239,7 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
             f->offset = off + w;
         return w;
     }
+    const uint64_t deadline = io_deadline(in, true);
     // Pipes and counters: a blocking write goes on until all of it is in;
     // a non-blocking one takes what fits (write(2), pipe(7)).
     size_t done = 0;
@@ -244,11 +256,10 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
             if (done > 0) break;
             return Error(w.error());
         }
-        auto waited = wait_for_events(in, fs::kPollWritable | fs::kPollErr, sched::kWaitForever,
-                                      "a blocking write");
-        if (!waited.ok()) {
+        auto waited = wait_for_events(in, fs::kPollWritable | fs::kPollErr, deadline, "a blocking write");
+        if (!waited.ok() || !*waited) {
             if (done > 0) break;
-            return Error(waited.error());
+            return Error(waited.ok() ? Errno::kEAGAIN : waited.error());  // SO_SNDTIMEO passed
         }
     }
     return done;

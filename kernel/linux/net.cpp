@@ -162,6 +162,7 @@ int64_t do_accept(const SyscallArgs& a, int flags) {
     if (flags & ~(kSockNonblock | kSockCloexec)) return errno_result(Errno::kEINVAL);
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     if (s->sock_type() != net::kSockStream) return errno_result(Errno::kEOPNOTSUPP);
     SockName peer;
     auto acc = socket_accept(f, s, &peer);
@@ -189,6 +190,7 @@ int64_t sys_accept4(const SyscallArgs& a) { return do_accept(a, fd_arg(a.arg[3])
 int64_t sys_connect(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     SockName to = TRY_SYS(read_sockaddr(a.arg[1], a.arg[2]));
     if (s->inet() != nullptr && to.family != s->family() && to.family != 0) {
         // An AF_INET socket takes only IPv4 addresses; an AF_INET6 one

@@ -213,6 +213,8 @@ Result<uint64_t> write_control(uint64_t ucontrol, uint64_t len, Rights* rights, 
     return used < len ? used : len;
 }
 
+bool inet_stream(Socket* s) { return s->inet() != nullptr && s->sock_type() == net::kSockStream; }
+
 // One send: the bytes of iov to `to` (or the peer).
 Result<size_t> send_iov(File* f, Socket* s, UserIov& iov, int flags, const SockName* to,
                         net::UnixRights* rights) {
@@ -283,11 +285,12 @@ Result<size_t> recv_iov(File* f, Socket* s, UserIov& iov, int flags, SockName* f
 int64_t do_sendto(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     int flags = fd_arg(a.arg[3]);
     UserIov iov;
     iov.single(a.arg[1], a.arg[2]);
     SockName to;
-    const bool named = a.arg[4] != 0 && !(s->inet() != nullptr && s->sock_type() == net::kSockStream);
+    const bool named = a.arg[4] != 0 && !inet_stream(s);  // TCP ignores the address
     if (named) to = TRY_SYS(read_sockaddr(a.arg[4], a.arg[5]));
     auto r = send_iov(f, s, iov, flags, named ? &to : nullptr, nullptr);
     return socket_result(s, to_syscall_result(r), false);
@@ -296,12 +299,13 @@ int64_t do_sendto(const SyscallArgs& a) {
 int64_t do_recvfrom(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     int flags = fd_arg(a.arg[3]);
     UserIov iov;
     iov.single(a.arg[1], a.arg[2]);
-    SockName from;
+    SockName from;  // family 0: no address (a TCP stream gives none, as Linux)
     int msg_flags = 0;
-    auto r = recv_iov(f, s, iov, flags, a.arg[4] != 0 ? &from : nullptr, nullptr, &msg_flags);
+    auto r = recv_iov(f, s, iov, flags, a.arg[4] != 0 && !inet_stream(s) ? &from : nullptr, nullptr, &msg_flags);
     if (!r.ok()) return socket_result(s, errno_result(r.error()), true);
     if (a.arg[4] != 0) TRY_SYS(write_sockaddr(from, a.arg[4], a.arg[5]));
     return static_cast<int64_t>(*r);
@@ -312,8 +316,7 @@ Result<size_t> send_one(File* f, Socket* s, const MsgHdr& m, int flags) {
     UserIov iov;
     TRY(iov.vector(m.iov, m.iovlen));
     SockName to;
-    const bool named = m.name != 0 && m.namelen != 0 &&
-                       !(s->inet() != nullptr && s->sock_type() == net::kSockStream);
+    const bool named = m.name != 0 && m.namelen != 0 && !inet_stream(s);
     if (named) to = TRY(read_sockaddr(m.name, m.namelen));
     Rights rights;
     TRY(parse_control(s, m.control, m.controllen, &rights));
@@ -332,7 +335,8 @@ Result<size_t> recv_one(File* f, Socket* s, uint64_t umsg, MsgHdr& m, int flags)
     }
     SockName from;
     int msg_flags = 0;
-    size_t n = TRY(recv_iov(f, s, iov, flags, m.name != 0 ? &from : nullptr, rights.r, &msg_flags));
+    size_t n = TRY(recv_iov(f, s, iov, flags, m.name != 0 && !inet_stream(s) ? &from : nullptr, rights.r,
+                            &msg_flags));
     if (m.name != 0) {
         // msg_namelen is value-result inside the header.
         TRY(write_sockaddr(from, m.name, umsg + __builtin_offsetof(MsgHdr, namelen)));
@@ -353,6 +357,7 @@ int64_t sys_recvfrom(const SyscallArgs& a) { return do_recvfrom(a); }
 int64_t sys_sendmsg(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     MsgHdr m = TRY_SYS(read_user<MsgHdr>(a.arg[1]));
     auto r = send_one(f, s, m, fd_arg(a.arg[2]));
     return socket_result(s, to_syscall_result(r), false);
@@ -361,6 +366,7 @@ int64_t sys_sendmsg(const SyscallArgs& a) {
 int64_t sys_recvmsg(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     MsgHdr m = TRY_SYS(read_user<MsgHdr>(a.arg[1]));
     auto r = recv_one(f, s, a.arg[1], m, fd_arg(a.arg[2]));
     return socket_result(s, to_syscall_result(r), true);
@@ -369,6 +375,7 @@ int64_t sys_recvmsg(const SyscallArgs& a) {
 int64_t sys_sendmmsg(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     uint64_t vlen = a.arg[2] > kIovMax ? kIovMax : a.arg[2];
     const int flags = fd_arg(a.arg[3]);
     uint64_t i = 0;
@@ -392,6 +399,7 @@ int64_t sys_sendmmsg(const SyscallArgs& a) {
 int64_t sys_recvmmsg(const SyscallArgs& a) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
+    FileHold hold(f);
     uint64_t vlen = a.arg[2] > kIovMax ? kIovMax : a.arg[2];
     int flags = fd_arg(a.arg[3]);
     uint64_t deadline = 0;

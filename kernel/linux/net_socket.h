@@ -56,6 +56,7 @@ public:
     fs::PollWatchers* poll_watchers() override;
     bool wakes_asynchronously() override;
     bool epollable() const override { return true; }
+    uint64_t io_timeout_ns(bool write) const override { return write ? sndtimeo_ns : rcvtimeo_ns; }
     // SIOCOUTQ and SIOCATMARK (SIOCINQ is FIONREAD: bytes_readable).
     Result<int64_t> ioctl(uint32_t cmd, uint64_t arg) override;
     const void* kind_tag() const override;
@@ -95,6 +96,19 @@ private:
     int protocol_ = 0;
     net::UnixSocket* local_ = nullptr;
     net::Socket* inet_ = nullptr;
+};
+
+// Keeps a File (and so its socket) alive across a call that may block:
+// another thread may close the descriptor meanwhile, as Linux's fdget.
+class FileHold {
+public:
+    explicit FileHold(fs::File* f) : f_(f) { f_->retain(); }
+    ~FileHold() { f_->release(); }
+    FileHold(const FileHold&) = delete;
+    FileHold& operator=(const FileHold&) = delete;
+
+private:
+    fs::File* f_;
 };
 
 // The socket behind an inode, or nullptr.

@@ -121,6 +121,17 @@ TEST_P(TcgGuestProgram, PipesAndPolling) {
     EXPECT_TRUE(contains(p.out, "polling: all ok\n")) << describe(p);
 }
 
+// Issue 5: AF_UNIX sockets, and TCP/UDP over the stack's loopback, with
+// waits that halt on the ordinary x86 path.
+TEST_P(TcgGuestProgram, Sockets) {
+    RunResult u = tcg_run({prog("net_unix")});
+    EXPECT_EQ(u.status, 0) << describe(u);
+    EXPECT_TRUE(contains(u.out, "net_unix: all ok\n")) << describe(u);
+    RunResult i = tcg_run({prog("net_inet")});
+    EXPECT_EQ(i.status, 0) << describe(i);
+    EXPECT_TRUE(contains(i.out, "net_inet: all ok\n")) << describe(i);
+}
+
 // Signal handlers on the ordinary x86 path: iretq back to the handler and
 // from rt_sigreturn, xsave/xrstor without kvm-pvm, SIGALRM from the APIC
 // timer (SA_RESETHAND's 138 is left to run_test.cpp).

@@ -272,6 +272,8 @@ static int readiness(void) {
     CHECK(w < 0 && errno == EAGAIN && total > 0, "a full socket: EAGAIN");
     struct pollfd p = {sv[0], POLLOUT, 0};
     CHECK(poll(&p, 1, 0) == 0, "a full socket is not writable");
+    on = 0;
+    CHECK(ioctl(sv[0], FIONBIO, &on) == 0, "FIONBIO off");
     /* SO_RCVTIMEO: a blocking read times out with EAGAIN */
     struct timeval tv = {0, 20000};
     CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
@@ -280,6 +282,7 @@ static int readiness(void) {
     CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &back, &bl) == 0 && back.tv_usec == 20000, "SO_RCVTIMEO back");
     char c;
     CHECK(recv(sv[0], &c, 1, 0) < 0 && errno == EAGAIN, "timed out recv: EAGAIN");
+    CHECK(read(sv[0], &c, 1) < 0 && errno == EAGAIN, "timed out read: EAGAIN");
     close(sv[0]);
     close(sv[1]);
     return 0;
