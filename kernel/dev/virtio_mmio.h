@@ -27,6 +27,7 @@ public:
     uint16_t config16(uint32_t off) const {
         return *reinterpret_cast<volatile uint16_t*>(regs_ + virtio::kRegConfig + off);
     }
+    uint32_t vendor() const { return read(virtio::kRegVendorId); }
     // InterruptACK for `bits` (one exit; the status is not read first).
     void ack_interrupt(uint32_t bits) { write(virtio::kRegInterruptAck, bits); }
 

@@ -64,6 +64,7 @@ private:
     bool csum_offload_ = false;
     bool status_feature_ = false;
     bool tx_pending_ = false;  // queued since the last flush
+    bool ack_interrupts_ = true;
     uint64_t dropped_ = 0;
     void (*on_interrupt_)() = nullptr;
 };

@@ -38,6 +38,12 @@ enum MmioReg : uint32_t {
 };
 inline constexpr uint32_t kMmioSize = 0x200;
 
+// kiln-vmm's VendorID ("KILN"). Its devices deliver an interrupt for every
+// raise, whether or not the driver acknowledged the last one, so a driver
+// that sees this vendor may skip InterruptACK (a VM exit per interrupt);
+// other transports keep the line high until it is acknowledged.
+inline constexpr uint32_t kKilnVendorId = 0x4e4c494b;
+
 // Device status bits (§2.1).
 inline constexpr uint32_t kStatusAcknowledge = 1;
 inline constexpr uint32_t kStatusDriver = 2;
