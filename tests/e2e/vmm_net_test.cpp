@@ -100,6 +100,13 @@ TEST(VmmNet, UserModeAnswersArp) {
     EXPECT_EQ(r.err, "");
 }
 
+TEST(VmmNet, MergeableBuffersSpreadOnePacket) {
+    REQUIRE_KVM();
+    REQUIRE_SLIRP();
+    RunResult r = run_vmm({"--net", "user", KILN_GUEST_net_mrg});
+    EXPECT_EQ(r.status, 66) << r.err;
+}
+
 TEST(VmmNet, StatsCountPackets) {
     REQUIRE_KVM();
     REQUIRE_SLIRP();
