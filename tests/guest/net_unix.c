@@ -288,6 +288,33 @@ static int readiness(void) {
     return 0;
 }
 
+static void* slow_writer(void* arg) {
+    int fd = *(int*)arg;
+    usleep(5000);
+    if (write(fd, "wait", 4) != 4) return (void*)1;
+    usleep(5000);
+    if (write(fd, "all!", 4) != 4) return (void*)2;
+    return NULL;
+}
+
+/* MSG_WAITALL gathers writes that come apart; a blocked reader wakes
+   when another thread writes. */
+static int waitall(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, slow_writer, &sv[0]) == 0, "pthread_create");
+    char buf[8];
+    CHECK(recv(sv[1], buf, 8, MSG_WAITALL) == 8 && memcmp(buf, "waitall!", 8) == 0, "MSG_WAITALL");
+    void* ret;
+    pthread_join(t, &ret);
+    CHECK(ret == NULL, "writer thread");
+    close(sv[0]);
+    CHECK(recv(sv[1], buf, 8, MSG_WAITALL) == 0, "MSG_WAITALL at EOF");
+    close(sv[1]);
+    return 0;
+}
+
 static int sendfile_to_socket(void) {
     const char* path = "/tmp/kiln-sendfile.txt";
     int f = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
@@ -372,7 +399,7 @@ static int sigpipe(void) {
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) return sigpipe();
     if (stream_pair() || dgram_pair() || path_server() || abstract_dgram() || rights() || readiness() ||
-        sendfile_to_socket() || options() || bad_input())
+        waitall() || sendfile_to_socket() || options() || bad_input())
         return 1;
     printf("net_unix: all ok\n");
     return 0;
