@@ -174,6 +174,10 @@ std::vector<Case> make_cases(const Options& o) {
     else if (!exists(hello))
         r.not_run = "missing: " + hello;
     cases.push_back(r);
+    // The same without a network device: what the default --net user costs.
+    Case rn{"kiln run --net none hello", {kiln_cli, "run", "--net", "none", hello}, 0};
+    rn.not_run = r.not_run;
+    cases.push_back(rn);
     return cases;
 }
 
