@@ -39,11 +39,8 @@ Result<Socket*> make_socket(int family, int type, int protocol) {
     switch (family) {
     case net::kAfUnix: {
         if (type == kSockRaw) type = net::kSockDgram;  // as Linux's unix_create
-        if (type == kSockSeqpacket) {
-            klog::warn("kiln: AF_UNIX SOCK_SEQPACKET is not implemented; ESOCKTNOSUPPORT");
+        if (type != net::kSockStream && type != net::kSockDgram && type != net::kSockSeqpacket)
             return Error(Errno::kESOCKTNOSUPPORT);
-        }
-        if (type != net::kSockStream && type != net::kSockDgram) return Error(Errno::kESOCKTNOSUPPORT);
         if (protocol != 0 && protocol != net::kAfUnix) return Error(Errno::kEPROTONOSUPPORT);
         net::UnixSocket* u = net::UnixSocket::create(type, my_cred());
         if (u == nullptr) return Error(Errno::kENOMEM);
@@ -95,10 +92,6 @@ int64_t sys_socketpair(const SyscallArgs& a) {
         return errno_result(Errno::kEAFNOSUPPORT);
     }
     const int t = type & kTypeMask;
-    if (t == kSockSeqpacket) {
-        klog::warn("kiln: AF_UNIX SOCK_SEQPACKET is not implemented; ESOCKTNOSUPPORT");
-        return errno_result(Errno::kESOCKTNOSUPPORT);
-    }
     if (protocol != 0 && protocol != net::kAfUnix) return errno_result(Errno::kEPROTONOSUPPORT);
     net::UnixSocket *x, *y;
     TRY_SYS(net::UnixSocket::pair(t, my_cred(), &x, &y));
@@ -163,7 +156,7 @@ int64_t do_accept(const SyscallArgs& a, int flags) {
     File* f;
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
     FileHold hold(f);
-    if (s->sock_type() != net::kSockStream) return errno_result(Errno::kEOPNOTSUPP);
+    if (s->sock_type() == net::kSockDgram) return errno_result(Errno::kEOPNOTSUPP);
     SockName peer;
     auto acc = socket_accept(f, s, &peer);
     if (!acc.ok()) return socket_result(s, errno_result(acc.error()), true);

@@ -261,7 +261,7 @@ Result<size_t> recv_iov(File* f, Socket* s, UserIov& iov, int flags, SockName* f
         if (full > got) *msg_flags |= net::kMsgTrunc;
         return (flags & net::kMsgTrunc) ? full : got;
     }
-    const bool waitall = flags & net::kMsgWaitAll;
+    const bool waitall = (flags & net::kMsgWaitAll) && !(flags & net::kMsgPeek);
     size_t done = 0;
     do {
         size_t chunk = total - done < kBounceSize ? total - done : kBounceSize;

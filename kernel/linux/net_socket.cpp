@@ -186,7 +186,7 @@ Result<size_t> Socket::try_send(Span<const uint8_t> data, int flags, const SockN
                                 net::UnixRights* rights) {
     if (local_ != nullptr) {
         if (to == nullptr) return local_->send(data, flags, nullptr, rights);
-        if (type_ == net::kSockStream) {
+        if (type_ != net::kSockDgram) {
             net::UnixAddr peer;
             return Error(local_->peer_name(&peer).ok() ? Errno::kEISCONN : Errno::kEOPNOTSUPP);
         }
@@ -365,7 +365,7 @@ Result<size_t> socket_send(fs::File* f, Socket* s, Span<const uint8_t> data, int
     const bool stream = s->sock_type() == net::kSockStream;
     // An AF_UNIX datagram's destination is looked up once and waited on.
     net::UnixSocket* target = nullptr;
-    if (s->local() != nullptr && to != nullptr && !stream) {
+    if (s->local() != nullptr && to != nullptr && s->sock_type() == net::kSockDgram) {
         if (to->family != net::kAfUnix) return Error(Errno::kEINVAL);
         target = TRY(net::UnixSocket::lookup(fs::fs_context(), fs::fs_context().cwd, to->local));
     }

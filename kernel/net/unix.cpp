@@ -77,12 +77,12 @@ UnixSocket::~UnixSocket() {
 }
 
 UnixSocket* UnixSocket::create(int type, const UnixCred& cred) {
-    if (type != kSockStream && type != kSockDgram) return nullptr;
+    if (type != kSockStream && type != kSockDgram && type != kSockSeqpacket) return nullptr;
     return mm::make<UnixSocket>(type, cred);
 }
 
 Result<void> UnixSocket::pair(int type, const UnixCred& cred, UnixSocket** a, UnixSocket** b) {
-    if (type != kSockStream && type != kSockDgram) return Error(Errno::kESOCKTNOSUPPORT);
+    if (type != kSockStream && type != kSockDgram && type != kSockSeqpacket) return Error(Errno::kESOCKTNOSUPPORT);
     UnixSocket* x = create(type, cred);
     UnixSocket* y = create(type, cred);
     if (x == nullptr || y == nullptr) {
@@ -190,7 +190,7 @@ void UnixSocket::unbind() {
 }
 
 Result<void> UnixSocket::listen(int backlog) {
-    if (type_ != kSockStream) return Error(Errno::kEOPNOTSUPP);
+    if (!connected_type()) return Error(Errno::kEOPNOTSUPP);
     if (addr_.len == 0 || state_ == State::kConnected) return Error(Errno::kEINVAL);
     if (backlog < 0) backlog = 0;
     if (backlog > kUnixMaxBacklog) backlog = kUnixMaxBacklog;
@@ -269,13 +269,13 @@ Result<void> UnixSocket::connect(UnixSocket* to) {
 UnixSocket* UnixSocket::dest(UnixSocket* to) const { return to != nullptr ? to : peer_; }
 
 size_t UnixSocket::queue_room() const {
-    if (type_ == kSockDgram && rx_count_ >= kUnixDgramQueue) return 0;
+    if (message_type() && rx_count_ >= kUnixDgramQueue) return 0;
     return rx_bytes_ < kUnixStreamBuf ? kUnixStreamBuf - rx_bytes_ : 0;
 }
 
 bool UnixSocket::can_send(UnixSocket* to, size_t n) const {
     if (shut_wr_) return true;  // the send reports EPIPE
-    UnixSocket* d = type_ == kSockStream ? peer_ : dest(to);
+    UnixSocket* d = connected_type() ? peer_ : dest(to);
     if (d == nullptr || d->closed_ || d->shut_rd_) return true;
     if (type_ == kSockStream) return d->queue_room() > 0;
     return d->queue_room() >= n && d->rx_count_ < kUnixDgramQueue;
@@ -283,9 +283,9 @@ bool UnixSocket::can_send(UnixSocket* to, size_t n) const {
 
 Result<size_t> UnixSocket::send(Span<const uint8_t> data, int flags, UnixSocket* to, UnixRights* rights) {
     (void)flags;
-    if (type_ == kSockStream) {
+    if (connected_type()) {
         if (to != nullptr) return Error(state_ == State::kConnected ? Errno::kEISCONN : Errno::kEOPNOTSUPP);
-        return send_stream(data, rights);
+        return type_ == kSockStream ? send_stream(data, rights) : send_seqpacket(data, rights);
     }
     return send_dgram(data, to, rights);
 }
@@ -371,6 +371,21 @@ Result<size_t> UnixSocket::send_dgram(Span<const uint8_t> data, UnixSocket* to, 
     if (d->peer_ != nullptr && d->peer_ != this) return Error(Errno::kEPERM);
     if (d->shut_rd_) return Error(Errno::kEPIPE);
     if (d->rx_count_ >= kUnixDgramQueue || d->queue_room() < data.size()) return Error(Errno::kEAGAIN);
+    return enqueue_message(d, data, rights);
+}
+
+// One message, all or nothing, on the connection.
+Result<size_t> UnixSocket::send_seqpacket(Span<const uint8_t> data, UnixRights* rights) {
+    if (state_ != State::kConnected) return Error(Errno::kENOTCONN);
+    if (shut_wr_) return Error(Errno::kEPIPE);
+    UnixSocket* d = peer_;
+    if (d == nullptr || d->closed_ || d->shut_rd_) return Error(Errno::kEPIPE);
+    if (data.size() > kUnixDgramMax) return Error(Errno::kEMSGSIZE);
+    if (d->rx_count_ >= kUnixDgramQueue || d->queue_room() < data.size()) return Error(Errno::kEAGAIN);
+    return enqueue_message(d, data, rights);
+}
+
+Result<size_t> UnixSocket::enqueue_message(UnixSocket* d, Span<const uint8_t> data, UnixRights* rights) {
     void* mem = mm::heap_alloc(sizeof(Msg) + data.size());
     if (mem == nullptr) return Error(Errno::kENOBUFS);
     Msg* m = new (mem) Msg;
@@ -412,13 +427,13 @@ void give_rights(fs::File** files, size_t n, bool peek, UnixRights* out) {
 Result<size_t> UnixSocket::recv(Span<uint8_t> buf, int flags, UnixAddr* from, size_t* full_len,
                                 UnixRights* rights) {
     const bool peek = flags & kMsgPeek;
-    if (type_ == kSockStream && state_ != State::kConnected) return Error(Errno::kEINVAL);
+    if (connected_type() && state_ != State::kConnected) return Error(Errno::kEINVAL);
     if (head_ == nullptr) {
         if (error_ != 0) return Error(static_cast<Errno>(take_error()));
         if (shut_rd_) return size_t{0};
         return Error(Errno::kEAGAIN);
     }
-    if (type_ == kSockDgram) {
+    if (message_type()) {
         Msg* m = head_;
         size_t n = buf.size() < m->len ? buf.size() : m->len;
         if (n > 0) __builtin_memcpy(buf.data(), m->data(), n);
@@ -483,13 +498,13 @@ Result<size_t> UnixSocket::recv(Span<uint8_t> buf, int flags, UnixAddr* from, si
 
 Result<void> UnixSocket::shutdown(int how) {
     if (how < kShutRd || how > kShutRdWr) return Error(Errno::kEINVAL);
-    if (type_ == kSockStream && state_ != State::kConnected) return Error(Errno::kENOTCONN);
+    if (connected_type() && state_ != State::kConnected) return Error(Errno::kENOTCONN);
     const bool rd = how == kShutRd || how == kShutRdWr;
     const bool wr = how == kShutWr || how == kShutRdWr;
     if (rd) shut_rd_ = true;
     if (wr) shut_wr_ = true;
     changed();
-    if (type_ == kSockStream && peer_ != nullptr && !peer_->closed_) {
+    if (connected_type() && peer_ != nullptr && !peer_->closed_) {
         if (wr) peer_->shut_rd_ = true;
         if (rd) peer_->shut_wr_ = true;
         peer_->changed();
@@ -532,7 +547,7 @@ void UnixSocket::close() {
     const bool lost_data = head_ != nullptr || embryo_;
     purge_queue();
     if (peer_ != nullptr) {
-        if (type_ == kSockStream) {
+        if (connected_type()) {
             peer_->peer_gone(lost_data);
         } else if (peer_->peer_ == this) {
             peer_->changed();
@@ -562,7 +577,7 @@ uint32_t UnixSocket::poll_events() const {
     if (shut_rd_ && shut_wr_) ev |= fs::kPollHup;
     if (shut_rd_) ev |= fs::kPollRdHup | fs::kPollReadable;
     if (head_ != nullptr) ev |= fs::kPollReadable;
-    if (type_ == kSockStream) {
+    if (connected_type()) {
         if (state_ != State::kConnected) return ev | fs::kPollHup | fs::kPollWritable;
         UnixSocket* d = peer_;
         // Writable with a quarter of the peer's queue free, as Linux's
@@ -580,12 +595,12 @@ uint32_t UnixSocket::poll_events() const {
 }
 
 size_t UnixSocket::readable_bytes() const {
-    if (type_ == kSockDgram) return head_ != nullptr ? head_->len : 0;
+    if (message_type()) return head_ != nullptr ? head_->len : 0;
     return rx_bytes_;
 }
 
 size_t UnixSocket::unsent_bytes() const {
-    if (type_ == kSockStream && peer_ != nullptr && !peer_->closed_) return peer_->rx_bytes_;
+    if (connected_type() && peer_ != nullptr && !peer_->closed_) return peer_->rx_bytes_;
     return 0;
 }
 

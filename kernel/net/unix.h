@@ -1,4 +1,5 @@
-// AF_UNIX sockets (unix(7)): stream and datagram sockets inside the guest,
+// AF_UNIX sockets (unix(7)): stream, datagram and seqpacket sockets inside
+// the guest,
 // socketpair(2), names in the file system (a socket inode in the tree) and
 // in the abstract namespace (a leading NUL), listen/accept/connect,
 // shutdown, SO_PEERCRED and SCM_RIGHTS.
@@ -21,6 +22,7 @@
 #include "fs/poll.h"
 #include "kiln/result.h"
 #include "kiln/span.h"
+#include "net/api.h"
 
 namespace kiln::fs {
 class File;
@@ -28,6 +30,7 @@ class File;
 
 namespace kiln::net {
 
+inline constexpr int kSockSeqpacket = 5;     // connected, message boundaries kept
 inline constexpr size_t kUnixPathMax = 108;  // sizeof(sun_path)
 inline constexpr size_t kUnixStreamBuf = 256 * 1024;
 inline constexpr size_t kUnixDgramQueue = 64;
@@ -61,7 +64,8 @@ struct UnixRights {
 
 class UnixSocket {
 public:
-    // type kSockStream or kSockDgram; nullptr when out of memory.
+    // type kSockStream, kSockDgram or kSockSeqpacket; nullptr when out of
+    // memory (or for another type).
     static UnixSocket* create(int type, const UnixCred& cred);
     // socketpair(2): two connected sockets (each with one reference).
     static Result<void> pair(int type, const UnixCred& cred, UnixSocket** a, UnixSocket** b);
@@ -143,6 +147,12 @@ private:
     UnixSocket* dest(UnixSocket* to) const;
     Result<size_t> send_stream(Span<const uint8_t> data, UnixRights* rights);
     Result<size_t> send_dgram(Span<const uint8_t> data, UnixSocket* to, UnixRights* rights);
+    Result<size_t> send_seqpacket(Span<const uint8_t> data, UnixRights* rights);
+    Result<size_t> enqueue_message(UnixSocket* d, Span<const uint8_t> data, UnixRights* rights);
+    // Stream and seqpacket sockets connect; datagram and seqpacket ones
+    // keep message boundaries.
+    bool connected_type() const { return type_ != kSockDgram; }
+    bool message_type() const { return type_ != kSockStream; }
     size_t queue_room() const;
     void purge_queue();
     void peer_gone(bool reset);

@@ -169,6 +169,23 @@ static int path_server(void) {
     return 0;
 }
 
+static int seqpacket(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair SOCK_SEQPACKET");
+    CHECK(write(sv[0], "one", 3) == 3 && write(sv[0], "two!", 4) == 4, "two records");
+    char buf[16];
+    CHECK(read(sv[1], buf, sizeof buf) == 3, "a read takes one record");
+    struct iovec iov = {buf, 2};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    CHECK(recvmsg(sv[1], &m, 0) == 2 && (m.msg_flags & MSG_TRUNC), "a short read truncates: MSG_TRUNC");
+    close(sv[0]);
+    CHECK(read(sv[1], buf, sizeof buf) == 0, "EOF after the peer closed");
+    close(sv[1]);
+    return 0;
+}
+
 static int abstract_dgram(void) {
     int s = socket(AF_UNIX, SOCK_DGRAM, 0);
     struct sockaddr_un a = {0};
@@ -398,7 +415,7 @@ static int sigpipe(void) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) return sigpipe();
-    if (stream_pair() || dgram_pair() || path_server() || abstract_dgram() || rights() || readiness() ||
+    if (stream_pair() || dgram_pair() || path_server() || seqpacket() || abstract_dgram() || rights() || readiness() ||
         waitall() || sendfile_to_socket() || options() || bad_input())
         return 1;
     printf("net_unix: all ok\n");

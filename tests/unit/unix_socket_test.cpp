@@ -382,6 +382,35 @@ TEST_F(UnixTest, RightsTravelWithTheirBytes) {
     delete got;
 }
 
+TEST_F(UnixTest, SeqpacketKeepsBoundariesOnAConnection) {
+    UnixSocket* srv = make(kSockSeqpacket);
+    ASSERT_TRUE(srv->bind(ctx_, root_, abstract_addr("seq"), 0).ok());
+    ASSERT_TRUE(srv->listen(2).ok());
+    UnixSocket* cli = make(kSockSeqpacket);
+    UnixSocket* wrong = make(kSockStream);
+    EXPECT_EQ(err(wrong->connect(srv)), Errno::kEPROTOTYPE);
+    EXPECT_EQ(err(cli->send(bytes("x"), 0, nullptr, nullptr)), Errno::kENOTCONN);
+    ASSERT_TRUE(cli->connect(srv).ok());
+    UnixSocket* conn = keep(*srv->accept());
+    ASSERT_EQ(*cli->send(bytes("first"), 0, nullptr, nullptr), 5u);
+    ASSERT_EQ(*cli->send(bytes("second"), 0, nullptr, nullptr), 6u);
+    EXPECT_EQ(conn->readable_bytes(), 5u);
+    uint8_t buf[3];
+    size_t full = 0;
+    auto r = conn->recv(Span<uint8_t>(buf, 3), 0, nullptr, &full, nullptr);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, 3u);
+    EXPECT_EQ(full, 5u);  // the rest of the record is gone
+    EXPECT_EQ(recv_str(conn), "second");
+    std::vector<uint8_t> huge(kUnixDgramMax + 1);
+    EXPECT_EQ(err(cli->send(Span<const uint8_t>(huge.data(), huge.size()), 0, nullptr, nullptr)),
+              Errno::kEMSGSIZE);
+    close(cli);
+    EXPECT_NE(conn->poll_events() & fs::kPollHup, 0u);
+    EXPECT_EQ(recv_str(conn), "");
+    EXPECT_EQ(err(conn->send(bytes("x"), 0, nullptr, nullptr)), Errno::kEPIPE);
+}
+
 TEST_F(UnixTest, DatagramToAClosedPathSocketIsRefused) {
     UnixSocket* srv = make(kSockDgram);
     ASSERT_TRUE(srv->bind(ctx_, root_, path_addr("/d"), 0755).ok());
