@@ -295,8 +295,99 @@ def net_seeds():
     write("net", "short-frames", rec(0, b"") + rec(0, b"\x01") + rec(0, STACK_MAC + PEER_MAC + b"\x08"))
 
 
+# ---- kiln-vmm virtio-net (virtio_net_fuzz.cpp): header, ops, 1 MiB image ----
+RXD, RXA, RXU, TXD, TXA, TXU = 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000
+NET_MRG, NET_GUEST_CSUM, NET_CSUM, NET_EVENT_IDX = 1, 2, 4, 8
+ARP = (bytes(12) + b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56\x08\x06" +
+       bytes([0, 1, 8, 0, 6, 4, 0, 1]) + b"\x52\x54\x00\x12\x34\x56" + bytes([10, 0, 2, 15]) +
+       bytes(6) + bytes([10, 0, 2, 2]))
+
+
+def vnet(image, ops, flags=NET_MRG | NET_EVENT_IDX, rx_sel=3, tx_sel=3):
+    hdr = struct.pack("<BBBB6I", flags, rx_sel, tx_sel, len(ops), RXD, RXA, RXU, TXD, TXA, TXU)
+    return hdr + b"".join(struct.pack("<BBH", *op) for op in ops) + bytes(image).rstrip(b"\0")
+
+
+def vnet_image():
+    im = bytearray(0x40000)
+
+    def put(gpa, data):
+        im[gpa:gpa + len(data)] = data
+
+    def desc(table, i, addr, length, flags=0, nxt=0):
+        put(table + 16 * i, struct.pack("<QIHH", addr, length, flags, nxt))
+
+    def avail(ring, idx, heads):
+        put(ring, struct.pack("<HH", 0, idx) + struct.pack(f"<{len(heads)}H", *heads))
+    return im, put, desc, avail
+
+
+def virtio_net_seeds():
+    TX, RX, PKT, GUESTW, RXN, RESET = 0, 1, 1, 2, 3, 4
+    im, put, desc, avail = vnet_image()
+    put(0x7000, ARP)
+    desc(TXD, 0, 0x7000, len(ARP))
+    avail(TXA, 1, [0])
+    write("virtio_net", "tx-one-packet", vnet(im, [(TX, 0, 0)]))
+    write("virtio_net", "tx-no-event-idx", vnet(im, [(TX, 0, 0), (TX, 0, 0)], flags=0))
+
+    im, put, desc, avail = vnet_image()
+    for i in range(8):
+        desc(RXD, i, 0x8000 + 16 * i, 16, 2)
+    avail(RXA, 8, list(range(8)))
+    write("virtio_net", "rx-mergeable-16-byte-buffers", vnet(im, [(RXN, 0, 0), (PKT, 0, 100)]))
+    write("virtio_net", "rx-no-mrg-small-buffers", vnet(im, [(PKT, 0, 100)], flags=0))
+    write("virtio_net", "rx-too-big-for-the-ring", vnet(im, [(PKT, 0, 1500)]))
+
+    im, put, desc, avail = vnet_image()
+    desc(RXD, 0, 0x8000, 2048, 2)
+    avail(RXA, 1, [0])
+    write("virtio_net", "rx-one-buffer", vnet(im, [(PKT, 0, 60), (PKT, 1, 80), (RXN, 0, 0)],
+                                              flags=NET_GUEST_CSUM))
+    write("virtio_net", "rx-then-reset", vnet(im, [(PKT, 0, 60), (RESET, 0, 0), (PKT, 0, 60)]))
+
+    im, put, desc, avail = vnet_image()
+    desc(RXD, 0, 0x8000, 2048, 0)  # device-readable: not for receiveq
+    avail(RXA, 1, [0])
+    write("virtio_net", "rx-readable-buffer", vnet(im, [(PKT, 0, 60)]))
+
+    im, put, desc, avail = vnet_image()
+    put(0x7000, ARP)
+    desc(TXD, 0, 0x7000, len(ARP), 1, 0)  # NEXT to itself
+    avail(TXA, 1, [0])
+    write("virtio_net", "tx-loop", vnet(im, [(TX, 0, 0)]))
+
+    im, put, desc, avail = vnet_image()
+    desc(TXD, 0, 0x7000, 12, 1, 1)
+    desc(TXD, 1, 0x7100, 64, 2)  # device-writable in a transmit chain
+    avail(TXA, 1, [0])
+    write("virtio_net", "tx-writable-buffer", vnet(im, [(TX, 0, 0)]))
+
+    im, put, desc, avail = vnet_image()
+    desc(TXD, 0, 0xFFFF0, 0x100)  # runs past the end of RAM
+    avail(TXA, 1, [0])
+    write("virtio_net", "tx-past-ram", vnet(im, [(TX, 0, 0)]))
+
+    im, put, desc, avail = vnet_image()
+    desc(TXD, 0, 0x7000, 8)  # shorter than the header
+    desc(TXD, 1, 0x0, 0xF0000)  # longer than any packet
+    avail(TXA, 2, [1, 0])
+    write("virtio_net", "tx-short-and-huge", vnet(im, [(TX, 0, 0)]))
+
+    im, put, desc, avail = vnet_image()
+    put(0x7000, ARP)
+    for i in range(8):
+        desc(TXD, i, 0x7000, len(ARP))
+    avail(TXA, 8, list(range(8)))
+    # The guest moves the avail index and a descriptor while the device works.
+    ops = [(TX, 0, 0), (GUESTW, 0, TXA + 2), (TX, 0, 0), (GUESTW, 0x40, 0x4008), (TX, 0, 0)]
+    write("virtio_net", "racing-guest", vnet(im, ops))
+    write("virtio_net", "empty-rings", vnet(vnet_image()[0], []))
+
+
 if __name__ == "__main__":
     elf_seeds()
     cmdline_seeds()
     vq_seeds()
     net_seeds()
+    virtio_net_seeds()
