@@ -406,6 +406,16 @@ TEST_P(GuestProgram, NetInetLoopback) {
     EXPECT_TRUE(contains(r.out, "net_inet: all ok\n")) << describe(r);
 }
 
+// Random arguments to every socket call (bad pointers, lengths, flags):
+// errors, never a crash or a hang.
+TEST_P(GuestProgram, NetHostileSocketCalls) {
+    for (const char* seed : {"1", "2"}) {
+        RunResult r = kiln_run({prog("net_hostile"), seed});
+        EXPECT_EQ(r.status, 0) << describe(r);
+        EXPECT_TRUE(contains(r.out, "net_hostile: 20000 calls survived\n")) << describe(r);
+    }
+}
+
 TEST_P(GuestProgram, NetWriteToClosedSocketDiesOfSigpipe) {
     RunResult r = kiln_run({prog("net_unix"), "sigpipe"});
     EXPECT_EQ(r.status, 141) << describe(r);
