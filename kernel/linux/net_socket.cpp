@@ -67,10 +67,10 @@ Result<bool> wait_on(fs::PollWatchers* a, fs::PollWatchers* b, uint64_t deadline
     wa.watch.notify = wb.watch.notify = notify;
     if (a != nullptr) a->add(&wa.watch);
     if (b != nullptr && b != a) b->add(&wb.watch);
-    sched::WaitQueue* queues[] = {&queue};
+    sched::WaitQueue* queues[] = {&queue, &net::service_queue()};
     sched::WaitRequest req;
     req.queues = queues;
-    req.queue_count = 1;
+    req.queue_count = 2;
     req.deadline_ns = deadline;
     req.wakeable_now = [](void*) { return net::service_wakes() || signal_may_arrive(); };
     req.what = what;

@@ -203,6 +203,8 @@ void service_run() {
     arm_timer(g_stack->next_deadline());
 }
 
+sched::WaitQueue& service_queue() { return g_queue; }
+
 bool service_wakes() { return g_nic != nullptr || g_timer.armed; }
 
 void service_init(const char* cmdline) {

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "net/api.h"
+#include "sched/wait.h"
 
 namespace kiln::net {
 
@@ -43,6 +44,13 @@ Stack* stack();
 // and re-arms the one-shot timer for next_deadline(). Cheap when there is
 // nothing to do. System-call context only.
 void service_run();
+
+// Woken (from interrupt context) when deferred work is due: a NIC
+// interrupt or a stack timer. A wait whose readiness the network may
+// change lists it, so that it wakes to run service_run() (through
+// deliver_deferred_notifications) even once wake_all() wakes only a
+// queue's own waiters.
+sched::WaitQueue& service_queue();
 
 // Whether something outside the process can change a socket's readiness
 // by itself (a NIC, or a stack timer): a wait on one is not a deadlock.
