@@ -332,6 +332,37 @@ static int waitall(void) {
     return 0;
 }
 
+static int g_alarm_fd = -1;
+static void on_alarm(int sig) {
+    (void)sig;
+    if (g_alarm_fd >= 0) (void)write(g_alarm_fd, "late", 4);
+}
+
+/* A blocking receive ends with EINTR when a handler without SA_RESTART
+   runs, and carries on (getting the data the handler sent) with it. */
+static int interrupted(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction");
+    struct itimerval it = {{0, 0}, {0, 10000}};
+    CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
+    char buf[8];
+    CHECK(recv(sv[1], buf, sizeof buf, 0) < 0 && errno == EINTR, "a signal ends a blocking recv: EINTR");
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction SA_RESTART");
+    g_alarm_fd = sv[0];
+    CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
+    CHECK(recv(sv[1], buf, sizeof buf, 0) == 4 && memcmp(buf, "late", 4) == 0, "SA_RESTART: the recv goes on");
+    g_alarm_fd = -1;
+    signal(SIGALRM, SIG_DFL);
+    close(sv[0]);
+    close(sv[1]);
+    return 0;
+}
+
 static int sendfile_to_socket(void) {
     const char* path = "/tmp/kiln-sendfile.txt";
     int f = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
@@ -416,7 +447,7 @@ static int sigpipe(void) {
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) return sigpipe();
     if (stream_pair() || dgram_pair() || path_server() || seqpacket() || abstract_dgram() || rights() || readiness() ||
-        waitall() || sendfile_to_socket() || options() || bad_input())
+        waitall() || interrupted() || sendfile_to_socket() || options() || bad_input())
         return 1;
     printf("net_unix: all ok\n");
     return 0;
