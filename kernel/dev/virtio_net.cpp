@@ -28,7 +28,9 @@ VirtioNet* g_nic = nullptr;
 
 }  // namespace
 
-void VirtioNet::operator delete(void* p) { mm::heap_free(p); }
+void VirtioNet::operator delete(void* p) {
+    mm::heap_free(p);
+}
 
 VirtioNet* VirtioNet::probe(const char* cmdline, void (*on_interrupt)()) {
     if (g_nic != nullptr) return g_nic;
@@ -36,7 +38,8 @@ VirtioNet* VirtioNet::probe(const char* cmdline, void (*on_interrupt)()) {
     if (nic == nullptr) return nullptr;
     nic->on_interrupt_ = on_interrupt;
     if (auto r = nic->start(cmdline); !r.ok()) {
-        if (r.error() != Errno::kENODEV) klog::error("kiln: virtio-net: cannot start: %s", errno_name(r.error()));
+        if (r.error() != Errno::kENODEV)
+            klog::error("kiln: virtio-net: cannot start: %s", errno_name(r.error()));
         mm::destroy(nic);
         return nullptr;
     }
@@ -46,9 +49,9 @@ VirtioNet* VirtioNet::probe(const char* cmdline, void (*on_interrupt)()) {
 
 Result<void> VirtioNet::start(const char* cmdline) {
     TRY(transport_.find(cmdline, virtio::kDeviceNet));
-    const uint64_t wanted = virtio::kNetFeatureMac | virtio::kNetFeatureCsum | virtio::kNetFeatureGuestCsum |
-                            virtio::kNetFeatureMrgRxbuf | virtio::kNetFeatureStatus |
-                            virtio::kFeatureEventIdx;
+    const uint64_t wanted = virtio::kNetFeatureMac | virtio::kNetFeatureCsum |
+                            virtio::kNetFeatureGuestCsum | virtio::kNetFeatureMrgRxbuf |
+                            virtio::kNetFeatureStatus | virtio::kFeatureEventIdx;
     const uint64_t features = TRY(transport_.negotiate(wanted));
     csum_offload_ = features & virtio::kNetFeatureCsum;
     status_feature_ = features & virtio::kNetFeatureStatus;
@@ -90,8 +93,8 @@ Result<void> VirtioNet::start(const char* cmdline) {
     }
     transport_.driver_ok();
     if (rxq_.kick_needed()) transport_.notify(virtio::kNetReceiveq);
-    klog::info("kiln: virtio-net %02x:%02x:%02x:%02x:%02x:%02x, irq %u, csum %s, event-idx %s", mac_.b[0],
-               mac_.b[1], mac_.b[2], mac_.b[3], mac_.b[4], mac_.b[5], transport_.irq(),
+    klog::info("kiln: virtio-net %02x:%02x:%02x:%02x:%02x:%02x, irq %u, csum %s, event-idx %s",
+               mac_.b[0], mac_.b[1], mac_.b[2], mac_.b[3], mac_.b[4], mac_.b[5], transport_.irq(),
                csum_offload_ ? "on" : "off", event_idx ? "on" : "off");
     return {};
 }
@@ -102,7 +105,8 @@ void VirtioNet::on_irq(arch::TrapFrame&) {
         // One exit, or none on kiln-vmm: the status is not read, both
         // causes are acknowledged (a configuration change only means the
         // link status moved).
-        if (nic->ack_interrupts_) nic->transport_.ack_interrupt(virtio::kIntUsedBuffer | virtio::kIntConfigChange);
+        if (nic->ack_interrupts_)
+            nic->transport_.ack_interrupt(virtio::kIntUsedBuffer | virtio::kIntConfigChange);
         // No more until poll() has drained the ring.
         nic->rxq_.disable_interrupts();
     }
@@ -131,7 +135,8 @@ void VirtioNet::reap_tx() {
 }
 
 Result<void> VirtioNet::transmit(const net::TxFrame& frame) {
-    if (frame.data.size() == 0 || frame.data.size() > kBufSize - kHdr) return Error(Errno::kEMSGSIZE);
+    if (frame.data.size() == 0 || frame.data.size() > kBufSize - kHdr)
+        return Error(Errno::kEMSGSIZE);
     if (txq_.free_descriptors() == 0) reap_tx();
     if (txq_.free_descriptors() == 0) {
         // The device is behind: a kick may be owed for what is queued.
@@ -184,7 +189,8 @@ size_t VirtioNet::poll(void (*deliver)(void*, Span<const uint8_t>, bool), void* 
                 frames++;
             } else {
                 // Mergeable buffers: gather the rest of the frame.
-                if (assembly_ == nullptr) assembly_ = static_cast<uint8_t*>(mm::heap_alloc(kMaxFrame, 16));
+                if (assembly_ == nullptr)
+                    assembly_ = static_cast<uint8_t*>(mm::heap_alloc(kMaxFrame, 16));
                 size_t n = 0;
                 bool ok = assembly_ != nullptr;
                 if (ok) {

@@ -16,7 +16,9 @@ namespace {
 
 using fs::File;
 
-int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
+int fd_arg(uint64_t v) {
+    return static_cast<int>(static_cast<int32_t>(v));
+}
 
 constexpr int kIpprotoTcp = 6, kIpprotoUdp = 17;
 constexpr int kTypeMask = 0xf;
@@ -31,44 +33,48 @@ void note_family(int family) {
     static uint64_t said = 0;
     if (family < 0 || family >= 64 || (said & (1ull << family))) return;
     said |= 1ull << family;
-    klog::warn("kiln: socket family %d is not supported (AF_UNIX, AF_INET and AF_INET6 are); EAFNOSUPPORT",
-               family);
+    klog::warn(
+        "kiln: socket family %d is not supported (AF_UNIX, AF_INET and AF_INET6 are); EAFNOSUPPORT",
+        family);
 }
 
 Result<Socket*> make_socket(int family, int type, int protocol) {
     switch (family) {
-    case net::kAfUnix: {
-        if (type == kSockRaw) type = net::kSockDgram;  // as Linux's unix_create
-        if (type != net::kSockStream && type != net::kSockDgram && type != net::kSockSeqpacket)
-            return Error(Errno::kESOCKTNOSUPPORT);
-        if (protocol != 0 && protocol != net::kAfUnix) return Error(Errno::kEPROTONOSUPPORT);
-        net::UnixSocket* u = net::UnixSocket::create(type, my_cred());
-        if (u == nullptr) return Error(Errno::kENOMEM);
-        Socket* s = Socket::wrap_unix(u);
-        if (s == nullptr) return Error(Errno::kENOMEM);
-        return s;
-    }
-    case net::kAfInet:
-    case net::kAfInet6: {
-        if (type == kSockRaw) {
-            klog::warn("kiln: SOCK_RAW sockets are not implemented; ESOCKTNOSUPPORT");
-            return Error(Errno::kESOCKTNOSUPPORT);
+        case net::kAfUnix: {
+            if (type == kSockRaw) type = net::kSockDgram;  // as Linux's unix_create
+            if (type != net::kSockStream && type != net::kSockDgram && type != net::kSockSeqpacket)
+                return Error(Errno::kESOCKTNOSUPPORT);
+            if (protocol != 0 && protocol != net::kAfUnix) return Error(Errno::kEPROTONOSUPPORT);
+            net::UnixSocket* u = net::UnixSocket::create(type, my_cred());
+            if (u == nullptr) return Error(Errno::kENOMEM);
+            Socket* s = Socket::wrap_unix(u);
+            if (s == nullptr) return Error(Errno::kENOMEM);
+            return s;
         }
-        if (type != net::kSockStream && type != net::kSockDgram) return Error(Errno::kESOCKTNOSUPPORT);
-        if (protocol != 0 && protocol != (type == net::kSockStream ? kIpprotoTcp : kIpprotoUdp))
-            return Error(Errno::kEPROTONOSUPPORT);
-        net::Stack* st = net::stack();
-        if (st == nullptr) return Error(Errno::kEAFNOSUPPORT);
-        auto n = [&] {
-            net::StackCall c;
-            return st->socket(family, type, protocol);
-        }();
-        if (!n.ok()) return Error(n.error());
-        Socket* s = Socket::wrap_inet(*n, protocol);
-        if (s == nullptr) return Error(Errno::kENOMEM);
-        return s;
-    }
-    default: note_family(family); return Error(Errno::kEAFNOSUPPORT);
+        case net::kAfInet:
+        case net::kAfInet6: {
+            if (type == kSockRaw) {
+                klog::warn("kiln: SOCK_RAW sockets are not implemented; ESOCKTNOSUPPORT");
+                return Error(Errno::kESOCKTNOSUPPORT);
+            }
+            if (type != net::kSockStream && type != net::kSockDgram)
+                return Error(Errno::kESOCKTNOSUPPORT);
+            if (protocol != 0 && protocol != (type == net::kSockStream ? kIpprotoTcp : kIpprotoUdp))
+                return Error(Errno::kEPROTONOSUPPORT);
+            net::Stack* st = net::stack();
+            if (st == nullptr) return Error(Errno::kEAFNOSUPPORT);
+            auto n = [&] {
+                net::StackCall c;
+                return st->socket(family, type, protocol);
+            }();
+            if (!n.ok()) return Error(n.error());
+            Socket* s = Socket::wrap_inet(*n, protocol);
+            if (s == nullptr) return Error(Errno::kENOMEM);
+            return s;
+        }
+        default:
+            note_family(family);
+            return Error(Errno::kEAFNOSUPPORT);
     }
 }
 
@@ -127,7 +133,8 @@ int64_t sys_bind(const SyscallArgs& a) {
     if (s->local() != nullptr) {
         if (name.family != net::kAfUnix) return errno_result(Errno::kEINVAL);
         const uint32_t mode = 0777 & ~sched::current().umask;
-        return to_syscall_result(s->local()->bind(fs::fs_context(), fs::fs_context().cwd, name.local, mode));
+        return to_syscall_result(
+            s->local()->bind(fs::fs_context(), fs::fs_context().cwd, name.local, mode));
     }
     if (name.family != s->family()) return errno_result(Errno::kEAFNOSUPPORT);
     auto r = [&] {
@@ -177,8 +184,12 @@ int64_t do_accept(const SyscallArgs& a, int flags) {
     return fd;
 }
 
-int64_t sys_accept(const SyscallArgs& a) { return do_accept(a, 0); }
-int64_t sys_accept4(const SyscallArgs& a) { return do_accept(a, fd_arg(a.arg[3])); }
+int64_t sys_accept(const SyscallArgs& a) {
+    return do_accept(a, 0);
+}
+int64_t sys_accept4(const SyscallArgs& a) {
+    return do_accept(a, fd_arg(a.arg[3]));
+}
 
 int64_t sys_connect(const SyscallArgs& a) {
     File* f;
@@ -230,8 +241,12 @@ int64_t do_name(const SyscallArgs& a, bool peer) {
     return to_syscall_result(write_sockaddr(name, a.arg[1], a.arg[2]));
 }
 
-int64_t sys_getsockname(const SyscallArgs& a) { return do_name(a, false); }
-int64_t sys_getpeername(const SyscallArgs& a) { return do_name(a, true); }
+int64_t sys_getsockname(const SyscallArgs& a) {
+    return do_name(a, false);
+}
+int64_t sys_getpeername(const SyscallArgs& a) {
+    return do_name(a, true);
+}
 
 }  // namespace
 

@@ -17,7 +17,9 @@ namespace {
 
 using fs::File;
 
-int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
+int fd_arg(uint64_t v) {
+    return static_cast<int>(static_cast<int32_t>(v));
+}
 
 struct IoVec {
     uint64_t base;
@@ -52,7 +54,9 @@ struct CmsgHdr {
     int32_t level;
     int32_t type;
 };
-constexpr size_t cmsg_align(size_t n) { return (n + 7) & ~size_t{7}; }
+constexpr size_t cmsg_align(size_t n) {
+    return (n + 7) & ~size_t{7};
+}
 
 // The application's buffers of one call, walked in order.
 class UserIov {
@@ -83,7 +87,9 @@ public:
     // Copies the next bytes in (gather) or out (scatter); stops at n or
     // at the end.
     Result<size_t> gather(uint8_t* dst, size_t n) { return walk(dst, n, false); }
-    Result<size_t> scatter(const uint8_t* src, size_t n) { return walk(const_cast<uint8_t*>(src), n, true); }
+    Result<size_t> scatter(const uint8_t* src, size_t n) {
+        return walk(const_cast<uint8_t*>(src), n, true);
+    }
 
 private:
     Result<IoVec> entry(uint64_t i) {
@@ -98,7 +104,8 @@ private:
             if (left > total_ - moved_) left = total_ - moved_;
             size_t c = n - done < left ? n - done : static_cast<size_t>(left);
             if (c > 0) {
-                auto r = out ? copy_to_user(v.base + off_, k + done, c) : copy_from_user(k + done, v.base + off_, c);
+                auto r = out ? copy_to_user(v.base + off_, k + done, c)
+                             : copy_from_user(k + done, v.base + off_, c);
                 if (!r.ok()) {
                     if (done > 0) return done;
                     return Error(r.error());
@@ -213,7 +220,9 @@ Result<uint64_t> write_control(uint64_t ucontrol, uint64_t len, Rights* rights, 
     return used < len ? used : len;
 }
 
-bool inet_stream(Socket* s) { return s->inet() != nullptr && s->sock_type() == net::kSockStream; }
+bool inet_stream(Socket* s) {
+    return s->inet() != nullptr && s->sock_type() == net::kSockStream;
+}
 
 // One send: the bytes of iov to `to` (or the peer).
 Result<size_t> send_iov(File* f, Socket* s, UserIov& iov, int flags, const SockName* to,
@@ -305,7 +314,8 @@ int64_t do_recvfrom(const SyscallArgs& a) {
     iov.single(a.arg[1], a.arg[2]);
     SockName from;  // family 0: no address (a TCP stream gives none, as Linux)
     int msg_flags = 0;
-    auto r = recv_iov(f, s, iov, flags, a.arg[4] != 0 && !inet_stream(s) ? &from : nullptr, nullptr, &msg_flags);
+    auto r = recv_iov(f, s, iov, flags, a.arg[4] != 0 && !inet_stream(s) ? &from : nullptr, nullptr,
+                      &msg_flags);
     if (!r.ok()) return socket_result(s, errno_result(r.error()), true);
     if (a.arg[4] != 0) TRY_SYS(write_sockaddr(from, a.arg[4], a.arg[5]));
     return static_cast<int64_t>(*r);
@@ -335,15 +345,16 @@ Result<size_t> recv_one(File* f, Socket* s, uint64_t umsg, MsgHdr& m, int flags)
     }
     SockName from;
     int msg_flags = 0;
-    size_t n = TRY(recv_iov(f, s, iov, flags, m.name != 0 && !inet_stream(s) ? &from : nullptr, rights.r,
-                            &msg_flags));
+    size_t n = TRY(recv_iov(f, s, iov, flags, m.name != 0 && !inet_stream(s) ? &from : nullptr,
+                            rights.r, &msg_flags));
     if (m.name != 0) {
         // msg_namelen is value-result inside the header.
         TRY(write_sockaddr(from, m.name, umsg + __builtin_offsetof(MsgHdr, namelen)));
     }
     // Installed descriptors hold references of their own; ours go with
     // `rights` (closing those that did not fit).
-    uint64_t clen = TRY(write_control(m.control, m.controllen, &rights, flags & kMsgCmsgCloexec, &msg_flags));
+    uint64_t clen =
+        TRY(write_control(m.control, m.controllen, &rights, flags & kMsgCmsgCloexec, &msg_flags));
     TRY(write_user<uint64_t>(umsg + __builtin_offsetof(MsgHdr, controllen), clen));
     TRY(write_user<int32_t>(umsg + __builtin_offsetof(MsgHdr, flags), msg_flags));
     return n;
@@ -351,8 +362,12 @@ Result<size_t> recv_one(File* f, Socket* s, uint64_t umsg, MsgHdr& m, int flags)
 
 }  // namespace
 
-int64_t sys_sendto(const SyscallArgs& a) { return do_sendto(a); }
-int64_t sys_recvfrom(const SyscallArgs& a) { return do_recvfrom(a); }
+int64_t sys_sendto(const SyscallArgs& a) {
+    return do_sendto(a);
+}
+int64_t sys_recvfrom(const SyscallArgs& a) {
+    return do_recvfrom(a);
+}
 
 int64_t sys_sendmsg(const SyscallArgs& a) {
     File* f;
@@ -391,7 +406,8 @@ int64_t sys_sendmmsg(const SyscallArgs& a) {
             if (i > 0) break;
             return socket_result(s, errno_result(r.error()), false);
         }
-        if (auto w = write_user<uint32_t>(um + sizeof(MsgHdr), static_cast<uint32_t>(*r)); !w.ok()) break;
+        if (auto w = write_user<uint32_t>(um + sizeof(MsgHdr), static_cast<uint32_t>(*r)); !w.ok())
+            break;
     }
     return static_cast<int64_t>(i);
 }
@@ -405,7 +421,8 @@ int64_t sys_recvmmsg(const SyscallArgs& a) {
     uint64_t deadline = 0;
     if (a.arg[4] != 0) {
         auto ts = TRY_SYS(read_user<KernelTimespec>(a.arg[4]));
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return errno_result(Errno::kEINVAL);
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec)
+            return errno_result(Errno::kEINVAL);
         deadline = arch::monotonic_ns() + static_cast<uint64_t>(ts.tv_sec) * kNsPerSec +
                    static_cast<uint64_t>(ts.tv_nsec);
     }
@@ -422,7 +439,8 @@ int64_t sys_recvmmsg(const SyscallArgs& a) {
             if (i > 0) break;
             return socket_result(s, errno_result(r.error()), true);
         }
-        if (auto w = write_user<uint32_t>(um + sizeof(MsgHdr), static_cast<uint32_t>(*r)); !w.ok()) break;
+        if (auto w = write_user<uint32_t>(um + sizeof(MsgHdr), static_cast<uint32_t>(*r)); !w.ok())
+            break;
         if (flags & kMsgWaitforone) flags |= net::kMsgDontWait;
         // The timeout is checked after each datagram, as Linux does.
         if (deadline != 0 && arch::monotonic_ns() >= deadline) {

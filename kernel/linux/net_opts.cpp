@@ -16,7 +16,9 @@
 namespace kiln::sys {
 namespace {
 
-int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
+int fd_arg(uint64_t v) {
+    return static_cast<int>(static_cast<int32_t>(v));
+}
 
 // SOL_SOCKET option names (asm-generic/socket.h).
 enum : int {
@@ -61,19 +63,30 @@ constexpr int kMaxBuf = 4 * 1024 * 1024;  // net.core.[rw]mem_max-like cap
 // The int a generic option keeps here, or nullptr for others.
 int* kept_int(Socket* s, int name) {
     switch (name) {
-    case kSoReuseaddr: return &s->opt_reuseaddr;
-    case kSoReuseport: return &s->opt_reuseport;
-    case kSoKeepalive: return &s->opt_keepalive;
-    case kSoBroadcast: return &s->opt_broadcast;
-    case kSoPasscred: return &s->opt_passcred;
-    case kSoOobinline: return &s->opt_oobinline;
-    case kSoPriority: return &s->opt_priority;
-    case kSoRcvlowat: return &s->opt_rcvlowat;
-    case kSoSndbuf:
-    case kSoSndbufforce: return &s->opt_sndbuf;
-    case kSoRcvbuf:
-    case kSoRcvbufforce: return &s->opt_rcvbuf;
-    default: return nullptr;
+        case kSoReuseaddr:
+            return &s->opt_reuseaddr;
+        case kSoReuseport:
+            return &s->opt_reuseport;
+        case kSoKeepalive:
+            return &s->opt_keepalive;
+        case kSoBroadcast:
+            return &s->opt_broadcast;
+        case kSoPasscred:
+            return &s->opt_passcred;
+        case kSoOobinline:
+            return &s->opt_oobinline;
+        case kSoPriority:
+            return &s->opt_priority;
+        case kSoRcvlowat:
+            return &s->opt_rcvlowat;
+        case kSoSndbuf:
+        case kSoSndbufforce:
+            return &s->opt_sndbuf;
+        case kSoRcvbuf:
+        case kSoRcvbufforce:
+            return &s->opt_rcvbuf;
+        default:
+            return nullptr;
     }
 }
 
@@ -81,17 +94,19 @@ int* kept_int(Socket* s, int name) {
 // here (routing, marks, timestamps of an unused kind, busy polling).
 bool ignored(int name) {
     switch (name) {
-    case kSoDebug:
-    case kSoDontroute:
-    case kSoNoCheck:
-    case kSoBindtodevice:
-    case kSoTimestamp:
-    case kSoPasssec:
-    case kSoMark:
-    case kSoBusyPoll:
-    case kSoIncomingCpu:
-    case kSoZerocopy: return true;
-    default: return false;
+        case kSoDebug:
+        case kSoDontroute:
+        case kSoNoCheck:
+        case kSoBindtodevice:
+        case kSoTimestamp:
+        case kSoPasssec:
+        case kSoMark:
+        case kSoBusyPoll:
+        case kSoIncomingCpu:
+        case kSoZerocopy:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -100,7 +115,9 @@ bool is_timeout(int name) {
            name == kSoSndtimeoNew;
 }
 
-bool is_receive_timeout(int name) { return name == kSoRcvtimeoOld || name == kSoRcvtimeoNew; }
+bool is_receive_timeout(int name) {
+    return name == kSoRcvtimeoOld || name == kSoRcvtimeoNew;
+}
 
 Result<void> set_timeout(Socket* s, int name, uint64_t uval, int len) {
     if (len < static_cast<int>(sizeof(KernelTimeval))) return Error(Errno::kEINVAL);
@@ -110,7 +127,8 @@ Result<void> set_timeout(Socket* s, int name, uint64_t uval, int len) {
     if (tv.tv_sec < 0) {
         ns = 1;  // in the past: calls time out at once
     } else if (tv.tv_sec > 0 || tv.tv_usec > 0) {
-        ns = static_cast<uint64_t>(tv.tv_sec) * kNsPerSec + static_cast<uint64_t>(tv.tv_usec) * kNsPerUsec;
+        ns = static_cast<uint64_t>(tv.tv_sec) * kNsPerSec +
+             static_cast<uint64_t>(tv.tv_usec) * kNsPerUsec;
     }
     (is_receive_timeout(name) ? s->rcvtimeo_ns : s->sndtimeo_ns) = ns;
     return {};
@@ -132,7 +150,8 @@ Result<void> set_local(Socket* s, int name, uint64_t uval, int len) {
     if (len < static_cast<int>(sizeof(int))) return Error(Errno::kEINVAL);
     int v = TRY(read_user<int>(uval));
     if (kept == nullptr) return {};
-    if (name == kSoSndbuf || name == kSoRcvbuf || name == kSoSndbufforce || name == kSoRcvbufforce) {
+    if (name == kSoSndbuf || name == kSoRcvbuf || name == kSoSndbufforce ||
+        name == kSoRcvbufforce) {
         // Linux doubles the value (room for its bookkeeping) within limits.
         if (v < 0) v = 0;
         if (v > kMaxBuf / 2) v = kMaxBuf / 2;
@@ -153,7 +172,8 @@ Result<void> set_inet(Socket* s, int level, int name, uint64_t uval, int len) {
     if (len > 0) TRY(copy_from_user(buf, uval, static_cast<size_t>(len)));
     auto r = [&] {
         net::StackCall c;
-        return s->inet()->set_option(level, name, Span<const uint8_t>(buf, static_cast<size_t>(len)));
+        return s->inet()->set_option(level, name,
+                                     Span<const uint8_t>(buf, static_cast<size_t>(len)));
     }();
     net::service_run();
     return r;
@@ -195,7 +215,9 @@ int64_t put(uint64_t uval, uint64_t ulen, int room, const void* v, size_t n) {
     return 0;
 }
 
-int64_t put_int(uint64_t uval, uint64_t ulen, int room, int v) { return put(uval, ulen, room, &v, sizeof v); }
+int64_t put_int(uint64_t uval, uint64_t ulen, int room, int v) {
+    return put(uval, ulen, room, &v, sizeof v);
+}
 
 int64_t sys_getsockopt_impl(const SyscallArgs& a) {
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0])));
@@ -206,30 +228,38 @@ int64_t sys_getsockopt_impl(const SyscallArgs& a) {
     if (room < 0) return errno_result(Errno::kEINVAL);
     if (level == kSolSocket) {
         switch (name) {
-        case kSoType: return put_int(uval, ulen, room, s->sock_type());
-        case kSoDomain: return put_int(uval, ulen, room, s->family());
-        case kSoProtocol: return put_int(uval, ulen, room, s->protocol());
-        case kSoError: return put_int(uval, ulen, room, s->take_error());
-        case kSoAcceptconn: return put_int(uval, ulen, room, s->listening ? 1 : 0);
-        case kSoPeercred: {
-            net::UnixCred c = s->local() != nullptr ? s->local()->peer_cred() : net::UnixCred{0, ~0u, ~0u};
-            return put(uval, ulen, room, &c, sizeof c);
-        }
-        case kSoRcvtimeoOld:
-        case kSoRcvtimeoNew:
-        case kSoSndtimeoOld:
-        case kSoSndtimeoNew: {
-            uint64_t ns = is_receive_timeout(name) ? s->rcvtimeo_ns : s->sndtimeo_ns;
-            KernelTimeval tv{static_cast<int64_t>(ns / kNsPerSec),
-                             static_cast<int64_t>((ns % kNsPerSec) / kNsPerUsec)};
-            return put(uval, ulen, room, &tv, sizeof tv);
-        }
-        default: break;
+            case kSoType:
+                return put_int(uval, ulen, room, s->sock_type());
+            case kSoDomain:
+                return put_int(uval, ulen, room, s->family());
+            case kSoProtocol:
+                return put_int(uval, ulen, room, s->protocol());
+            case kSoError:
+                return put_int(uval, ulen, room, s->take_error());
+            case kSoAcceptconn:
+                return put_int(uval, ulen, room, s->listening ? 1 : 0);
+            case kSoPeercred: {
+                net::UnixCred c =
+                    s->local() != nullptr ? s->local()->peer_cred() : net::UnixCred{0, ~0u, ~0u};
+                return put(uval, ulen, room, &c, sizeof c);
+            }
+            case kSoRcvtimeoOld:
+            case kSoRcvtimeoNew:
+            case kSoSndtimeoOld:
+            case kSoSndtimeoNew: {
+                uint64_t ns = is_receive_timeout(name) ? s->rcvtimeo_ns : s->sndtimeo_ns;
+                KernelTimeval tv{static_cast<int64_t>(ns / kNsPerSec),
+                                 static_cast<int64_t>((ns % kNsPerSec) / kNsPerUsec)};
+                return put(uval, ulen, room, &tv, sizeof tv);
+            }
+            default:
+                break;
         }
     }
     if (s->inet() != nullptr) {
         uint8_t buf[256] = {};
-        size_t cap = static_cast<size_t>(room) < sizeof buf ? static_cast<size_t>(room) : sizeof buf;
+        size_t cap =
+            static_cast<size_t>(room) < sizeof buf ? static_cast<size_t>(room) : sizeof buf;
         auto r = [&] {
             net::StackCall c;
             return s->inet()->get_option(level, name, Span<uint8_t>(buf, cap));
@@ -252,7 +282,11 @@ int64_t sys_getsockopt_impl(const SyscallArgs& a) {
 
 }  // namespace
 
-int64_t sys_setsockopt(const SyscallArgs& a) { return sys_setsockopt_impl(a); }
-int64_t sys_getsockopt(const SyscallArgs& a) { return sys_getsockopt_impl(a); }
+int64_t sys_setsockopt(const SyscallArgs& a) {
+    return sys_setsockopt_impl(a);
+}
+int64_t sys_getsockopt(const SyscallArgs& a) {
+    return sys_getsockopt_impl(a);
+}
 
 }  // namespace kiln::sys

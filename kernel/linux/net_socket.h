@@ -16,8 +16,8 @@
 
 namespace kiln::sys {
 
-inline constexpr int kSockNonblock = 04000;     // SOCK_NONBLOCK (O_NONBLOCK)
-inline constexpr int kSockCloexec = 02000000;   // SOCK_CLOEXEC (O_CLOEXEC)
+inline constexpr int kSockNonblock = 04000;    // SOCK_NONBLOCK (O_NONBLOCK)
+inline constexpr int kSockCloexec = 02000000;  // SOCK_CLOEXEC (O_CLOEXEC)
 inline constexpr int kSockRaw = 3;
 inline constexpr int kMsgCtrunc = 0x8;
 inline constexpr int kMsgErrqueue = 0x2000;

@@ -58,8 +58,8 @@ bool parse_ipv4(Span<const char> text, uint8_t out[4]) {
 
 bool parse_ipv6(Span<const char> text, uint8_t out[16]) {
     uint16_t groups[8] = {};
-    int count = 0;      // groups parsed
-    int gap = -1;       // where "::" stands, in groups
+    int count = 0;  // groups parsed
+    int gap = -1;   // where "::" stands, in groups
     size_t i = 0;
     const size_t n = text.size();
     if (n == 0) return false;
@@ -120,7 +120,9 @@ bool parse_ipv6(Span<const char> text, uint8_t out[16]) {
 }
 
 namespace {
-bool ends_with_comma(Span<const char> t) { return t.size() > 0 && t[t.size() - 1] == ','; }
+bool ends_with_comma(Span<const char> t) {
+    return t.size() > 0 && t[t.size() - 1] == ',';
+}
 }  // namespace
 
 Result<Ipv4Config> parse_ipv4_config(Span<const char> text) {

@@ -21,12 +21,14 @@ bool g_create_failed = false;
 const char* g_lazy_cmdline = nullptr;  // kiln.net.lazy: the NIC is not up yet
 dev::VirtioNet* g_nic = nullptr;
 Interface* g_iface = nullptr;
-bool g_dhcp = false;             // waiting for a lease to write resolv.conf
-sched::Timer g_timer;            // armed for the stack's next_deadline()
-sched::WaitQueue g_queue;        // woken when deferred work is due
+bool g_dhcp = false;              // waiting for a lease to write resolv.conf
+sched::Timer g_timer;             // armed for the stack's next_deadline()
+sched::WaitQueue g_queue;         // woken when deferred work is due
 volatile bool g_nic_due = false;  // the NIC interrupted since the last run
 
-void on_timer(sched::Timer*) { g_queue.wake_all(); }
+void on_timer(sched::Timer*) {
+    g_queue.wake_all();
+}
 
 // Interrupt context: the frames are taken by the next service_run.
 void on_nic_interrupt() {
@@ -61,7 +63,8 @@ void write_resolv_conf(const uint8_t dns[4]) {
         auto* f = mm::make<fs::RegularFile>();
         if (f != nullptr) {
             fs::init_meta(f, 0644);
-            if (f->write_at(0, text, n).ok()) (void)dir->replace(Span<const char>("resolv.conf", 11), f);
+            if (f->write_at(0, text, n).ok())
+                (void)dir->replace(Span<const char>("resolv.conf", 11), f);
             f->release();
         }
     }
@@ -75,14 +78,16 @@ void configure(const char* cmdline) {
         if (cmdline_key_equal(v, "none")) {
             dhcp = false;
         } else if (!cmdline_key_equal(v, "dhcp")) {
-            klog::warn("kiln: kiln.net=%.*s is not dhcp or none; using dhcp", int(v.size()), v.data());
+            klog::warn("kiln: kiln.net=%.*s is not dhcp or none; using dhcp", int(v.size()),
+                       v.data());
         }
     }
     StackCall c;
     if (cmdline_get(cmdline, "kiln.ip", &v)) {
         auto cfg = parse_ipv4_config(v);
         if (!cfg.ok()) {
-            klog::error("kiln: kiln.ip=%.*s is not ADDR/PREFIX[,GATEWAY[,DNS]]", int(v.size()), v.data());
+            klog::error("kiln: kiln.ip=%.*s is not ADDR/PREFIX[,GATEWAY[,DNS]]", int(v.size()),
+                        v.data());
         } else if (auto r = g_stack->configure_ipv4(g_iface, *cfg); !r.ok()) {
             klog::error("kiln: kiln.ip: %s", errno_name(r.error()));
         } else {
@@ -92,7 +97,8 @@ void configure(const char* cmdline) {
     if (cmdline_get(cmdline, "kiln.ip6", &v)) {
         auto cfg = parse_ipv6_config(v);
         if (!cfg.ok()) {
-            klog::error("kiln: kiln.ip6=%.*s is not ADDR/PREFIX[,GATEWAY]", int(v.size()), v.data());
+            klog::error("kiln: kiln.ip6=%.*s is not ADDR/PREFIX[,GATEWAY]", int(v.size()),
+                        v.data());
         } else if (auto r = g_stack->configure_ipv6(g_iface, *cfg); !r.ok()) {
             klog::error("kiln: kiln.ip6: %s", errno_name(r.error()));
         }
@@ -141,7 +147,8 @@ void bring_up_nic(const char* cmdline, bool wait_for_lease) {
         return !g_dhcp;
     });
     if (st != sched::WaitStatus::kReady)
-        klog::warn("kiln: no DHCP lease within 3 s; going on without an address (it may still come)");
+        klog::warn(
+            "kiln: no DHCP lease within 3 s; going on without an address (it may still come)");
 }
 
 }  // namespace
@@ -195,17 +202,21 @@ void service_run() {
         Ipv4Config cfg;
         if (g_stack->ipv4_config(g_iface, &cfg)) {
             g_dhcp = false;
-            klog::info("kiln: DHCP lease %u.%u.%u.%u/%u", cfg.addr[0], cfg.addr[1], cfg.addr[2], cfg.addr[3],
-                       cfg.prefix_len);
+            klog::info("kiln: DHCP lease %u.%u.%u.%u/%u", cfg.addr[0], cfg.addr[1], cfg.addr[2],
+                       cfg.addr[3], cfg.prefix_len);
             write_resolv_conf(cfg.dns);
         }
     }
     arm_timer(g_stack->next_deadline());
 }
 
-sched::WaitQueue& service_queue() { return g_queue; }
+sched::WaitQueue& service_queue() {
+    return g_queue;
+}
 
-bool service_wakes() { return g_nic != nullptr || g_timer.armed; }
+bool service_wakes() {
+    return g_nic != nullptr || g_timer.armed;
+}
 
 void service_init(const char* cmdline) {
     // A static DNS server is known now: glibc and musl read resolv.conf

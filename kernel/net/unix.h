@@ -35,8 +35,8 @@ inline constexpr size_t kUnixPathMax = 108;  // sizeof(sun_path)
 inline constexpr size_t kUnixStreamBuf = 256 * 1024;
 inline constexpr size_t kUnixDgramQueue = 64;
 inline constexpr size_t kUnixDgramMax = 212992 - 32;  // Linux's default wmem_max less a header
-inline constexpr size_t kUnixMaxFds = 253;             // SCM_MAX_FD
-inline constexpr int kUnixMaxBacklog = 4096;           // SOMAXCONN
+inline constexpr size_t kUnixMaxFds = 253;            // SCM_MAX_FD
+inline constexpr int kUnixMaxBacklog = 4096;          // SOMAXCONN
 
 // A socket's name: sun_path's bytes that count. len 0 is unnamed; a name
 // whose first byte is NUL is abstract (every byte counts), otherwise it is
@@ -73,7 +73,8 @@ public:
     // missing path, ECONNREFUSED for a name nothing is bound to (a socket
     // inode left behind, or an abstract name not in use), ENOTDIR etc. as
     // path resolution gives them.
-    static Result<UnixSocket*> lookup(const fs::FsContext& ctx, fs::Inode* cwd, const UnixAddr& addr);
+    static Result<UnixSocket*> lookup(const fs::FsContext& ctx, fs::Inode* cwd,
+                                      const UnixAddr& addr);
 
     int type() const { return type_; }
 
@@ -81,7 +82,8 @@ public:
     // path must not exist: EADDRINUSE) or an abstract name (EADDRINUSE when
     // taken). An empty addr autobinds to a fresh abstract name. EINVAL when
     // already bound.
-    Result<void> bind(const fs::FsContext& ctx, fs::Inode* cwd, const UnixAddr& addr, uint32_t mode);
+    Result<void> bind(const fs::FsContext& ctx, fs::Inode* cwd, const UnixAddr& addr,
+                      uint32_t mode);
     // Stream sockets only (EOPNOTSUPP); EINVAL unbound or connected. A
     // second call changes the backlog.
     Result<void> listen(int backlog);
@@ -166,7 +168,7 @@ private:
     int error_ = 0;
     uint32_t refs_ = 1;
     UnixAddr addr_;
-    fs::Inode* node_ = nullptr;  // the path's socket inode (retained)
+    fs::Inode* node_ = nullptr;   // the path's socket inode (retained)
     UnixSocket* peer_ = nullptr;  // retained
     UnixCred cred_;               // ours, as the peer sees it
     UnixCred peer_cred_;

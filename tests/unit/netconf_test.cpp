@@ -1,25 +1,26 @@
 // kernel/net/netconf: the kernel command line's kiln.ip= and kiln.ip6=
 // (IPv4 dotted quads, RFC 4291 §2.2 IPv6 text) and resolv.conf.
-#include <gtest/gtest.h>
-
-#include <string.h>
-
 #include "net/netconf.h"
+
+#include <gtest/gtest.h>
+#include <string.h>
 
 using namespace kiln;
 using namespace kiln::net;
 
 namespace {
 
-Span<const char> s(const char* t) { return Span<const char>(t, strlen(t)); }
+Span<const char> s(const char* t) {
+    return Span<const char>(t, strlen(t));
+}
 
 TEST(NetConf, Ipv4) {
     uint8_t a[4];
     ASSERT_TRUE(parse_ipv4(s("10.0.2.15"), a));
     EXPECT_EQ(a[0], 10);
     EXPECT_EQ(a[3], 15);
-    for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "1.2.3.4.", ".1.2.3", "a.b.c.d", "1..2.3",
-                            "1.2.3.1234", "1.2.3.-1"})
+    for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "1.2.3.4.", ".1.2.3", "a.b.c.d",
+                            "1..2.3", "1.2.3.1234", "1.2.3.-1"})
         EXPECT_FALSE(parse_ipv4(s(bad), a)) << bad;
 }
 
@@ -44,8 +45,8 @@ TEST(NetConf, Ipv6) {
     ASSERT_TRUE(parse_ipv6(s("2001:db8::"), a));
     EXPECT_EQ(a[1], 0x01);
     EXPECT_EQ(a[3], 0xb8);
-    for (const char* bad : {"", ":", ":1", "1:", "1::2::3", "1:2:3:4:5:6:7:8:9", "12345::", "g::", "1:2:3:4:5:6:7",
-                            "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4"})
+    for (const char* bad : {"", ":", ":1", "1:", "1::2::3", "1:2:3:4:5:6:7:8:9",
+                            "12345::", "g::", "1:2:3:4:5:6:7", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4"})
         EXPECT_FALSE(parse_ipv6(s(bad), a)) << bad;
 }
 
@@ -58,7 +59,8 @@ TEST(NetConf, Ipv4ConfigLines) {
     auto d = parse_ipv4_config(s("192.0.2.1/32"));
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->gateway[0], 0);
-    for (const char* bad : {"10.0.2.15", "10.0.2.15/33", "10.0.2.15/24,", "10.0.2.15/24,x", "10.0.2.15/24,1.1.1.1,2.2.2.2,3"})
+    for (const char* bad : {"10.0.2.15", "10.0.2.15/33", "10.0.2.15/24,", "10.0.2.15/24,x",
+                            "10.0.2.15/24,1.1.1.1,2.2.2.2,3"})
         EXPECT_FALSE(parse_ipv4_config(s(bad)).ok()) << bad;
     char buf[64];
     size_t n = format_resolv_conf(c->dns, buf, sizeof buf);

@@ -4,7 +4,6 @@
 // (unix(7), with Linux's errors).
 #define KILN_HOSTED_NEW 1  // <new> comes with gtest
 #include <gtest/gtest.h>
-
 #include <string.h>
 
 #include <string>
@@ -270,7 +269,8 @@ TEST_F(UnixTest, ConnectErrors) {
     EXPECT_EQ(err(other->bind(ctx_, root_, path_addr("/missing/dir/s"), 0755)), Errno::kENOENT);
     // After close the node stays and refuses.
     close(bound);
-    EXPECT_EQ(err(UnixSocket::lookup(ctx_, root_, path_addr("/notlistening"))), Errno::kECONNREFUSED);
+    EXPECT_EQ(err(UnixSocket::lookup(ctx_, root_, path_addr("/notlistening"))),
+              Errno::kECONNREFUSED);
     // Not connected.
     UnixSocket* fresh = make(kSockStream);
     EXPECT_EQ(err(fresh->send(bytes("x"), 0, nullptr, nullptr)), Errno::kENOTCONN);
@@ -325,7 +325,8 @@ TEST_F(UnixTest, DatagramQueueFullAndConnectedPeers) {
     ASSERT_TRUE(UnixSocket::pair(kSockDgram, cred_, &a, &b).ok());
     keep(a);
     keep(b);
-    for (size_t i = 0; i < kUnixDgramQueue; i++) ASSERT_TRUE(a->send(bytes("d"), 0, nullptr, nullptr).ok());
+    for (size_t i = 0; i < kUnixDgramQueue; i++)
+        ASSERT_TRUE(a->send(bytes("d"), 0, nullptr, nullptr).ok());
     EXPECT_EQ(err(a->send(bytes("d"), 0, nullptr, nullptr)), Errno::kEAGAIN);
     EXPECT_EQ(a->poll_events() & fs::kPollOut, 0u);
     EXPECT_EQ(recv_str(b), "d");
