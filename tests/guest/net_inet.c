@@ -321,6 +321,74 @@ static int bulk(void) {
     return 0;
 }
 
+/* Many connections at once through one epoll loop (one thread): each
+   client sends its index, the server echoes it back. */
+#define kMany 400
+static int many_connections(void) {
+    uint16_t port;
+    int s = listener(SOCK_NONBLOCK, &port);
+    CHECK(s >= 0, "listener");
+    CHECK(listen(s, 512) == 0, "listen 512");
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN, {.fd = s}};
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == 0, "epoll listener");
+    static int cli[kMany];
+    static char is_client[2048];
+    struct sockaddr_in a = loopback(port);
+    for (int i = 0; i < kMany; i++) {
+        cli[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        CHECK(cli[i] >= 0 && cli[i] < 2048, "client socket");
+        int r = connect(cli[i], (struct sockaddr*)&a, sizeof a);
+        CHECK(r == 0 || errno == EINPROGRESS, "connect");
+        is_client[cli[i]] = 1;
+        struct epoll_event ce = {EPOLLOUT, {.fd = cli[i]}};
+        CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &ce) == 0, "epoll client");
+    }
+    int echoed = 0, accepted = 0;
+    struct epoll_event out[64];
+    while (echoed < kMany) {
+        int n = epoll_wait(ep, out, 64, 5000);
+        CHECK(n > 0, "epoll_wait makes progress");
+        for (int k = 0; k < n; k++) {
+            int fd = out[k].data.fd;
+            if (fd == s) {
+                int c;
+                while ((c = accept4(s, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    struct epoll_event se = {EPOLLIN, {.fd = c}};
+                    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c, &se) == 0, "epoll server side");
+                    accepted++;
+                }
+                CHECK(errno == EAGAIN, "accept4 until EAGAIN");
+            } else if (is_client[fd] && (out[k].events & EPOLLOUT)) {
+                int v = fd;
+                CHECK(send(fd, &v, sizeof v, 0) == sizeof v, "client send");
+                struct epoll_event ce = {EPOLLIN, {.fd = fd}};
+                CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ce) == 0, "epoll MOD");
+            } else if (is_client[fd]) {
+                int v = -1;
+                CHECK(recv(fd, &v, sizeof v, 0) == sizeof v && v == fd, "client gets its echo");
+                CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) == 0, "epoll DEL");
+                close(fd);
+                echoed++;
+            } else {
+                char buf[16];
+                ssize_t r = recv(fd, buf, sizeof buf, 0);
+                if (r > 0) {
+                    CHECK(send(fd, buf, r, 0) == r, "server echo");
+                } else {
+                    CHECK(r == 0, "server sees EOF");
+                    epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+                    close(fd);
+                }
+            }
+        }
+    }
+    CHECK(accepted == kMany, "every connection accepted");
+    close(ep);
+    close(s);
+    return 0;
+}
+
 static int ipv6(void) {
     int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
     CHECK(s >= 0, "AF_INET6 socket");
@@ -423,7 +491,7 @@ static int bad_input(void) {
 int main(int argc, char** argv) {
     (void)argc;
     (void)argv;
-    if (tcp_echo() || nonblocking_connect() || refused() || udp() || bulk() || ipv6() || options() || bad_input())
+    if (tcp_echo() || nonblocking_connect() || refused() || udp() || bulk() || many_connections() || ipv6() || options() || bad_input())
         return 1;
     printf("net_inet: all ok\n");
     return 0;
