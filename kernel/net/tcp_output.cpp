@@ -216,8 +216,12 @@ void TcpSocket::output() {
         uint8_t flags = kAck;
         if (len > 0 && len == avail) flags |= kPsh;
         if (fin) flags |= kFin;
-        if (!xmit(this, snd_nxt, len, flags)) break;
-        if (!rtt_timing && len > 0 && snd_nxt == snd_max) {
+        // A segment the device could not take (its queue full) counts as
+        // sent and lost: the retransmission timer brings it back. Left
+        // unsent, nothing would try again until the peer spoke — and a
+        // peer waiting for this data never does.
+        const bool took = xmit(this, snd_nxt, len, flags);
+        if (took && !rtt_timing && len > 0 && snd_nxt == snd_max) {
             rtt_timing = true;
             rtt_seq = snd_nxt;
             rtt_start = stack_->now();
@@ -227,7 +231,7 @@ void TcpSocket::output() {
         if (seq_gt(snd_nxt, snd_max)) snd_max = snd_nxt;
         if (t_rtx == kNever) start_rtx_timer();
         t_persist = kNever;
-        if (fin) break;
+        if (fin || !took) break;
     }
 }
 
