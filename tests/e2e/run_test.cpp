@@ -779,7 +779,7 @@ TEST_F(DebianProgram, Python3HostSigintIsKeyboardInterrupt) {
     std::string lib = python_stdlib("json");
     ASSERT_FALSE(lib.empty()) << "no python standard library under /usr/lib";
     RunResult r = kiln_run({"--copy", lib + ":" + lib, "/usr/bin/python3", "-c",
-                            "import time\nprint('sleeping', flush=True)\ntry:\n"
+                            "import time\ntry:\n    print('sleeping', flush=True)\n"
                             "    time.sleep(30)\nexcept KeyboardInterrupt:\n"
                             "    print('KeyboardInterrupt')\n"},
                            {.timeout_s = 120, .signal = SIGINT, .signal_after = "sleeping\n"});
@@ -900,6 +900,8 @@ TEST_F(DebianProgram, Python3Threads) {
         << describe(r);
 }
 
+// (The prints that tell the test to send the signal sit inside the try:
+// the signal may land before the write returns.)
 // python3 with threads and a SIGINT handler behaves as natively: Ctrl-C
 // reaches the main thread while it waits on an Event (a futex with no
 // timeout) and another thread sleeps; the handler runs in the main thread,
@@ -921,8 +923,8 @@ TEST_F(DebianProgram, Python3ThreadsHostSigint) {
         "        time.sleep(0.05)\n"
         "t = threading.Thread(target=sleeper)\n"
         "t.start()\n"
-        "print('waiting', flush=True)\n"
         "try:\n"
+        "    print('waiting', flush=True)\n"
         "    threading.Event().wait()\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted in main', seen)\n"
