@@ -241,17 +241,22 @@ def ipv4_frame(proto, l4, src=b"\x0a\0\0\x01", dst=b"\x0a\0\0\x02", frag=0, iden
 def net_seeds():
     SYN, ACK, FIN, RST, PSH = 2, 16, 1, 4, 8
     mss_ws = bytes([2, 4, 5, 0xB4, 1, 3, 3, 7])
-    # A whole connection to port 81: handshake, data, the app answers, FIN.
+    # A whole connection to port 81: SYN, the ACK of the SYN-ACK (0xffffffff
+    # numbers are filled in by the target), the app accepts, data, the app
+    # answers, more data out of order, FIN, the app closes, time passes.
+    M = 0xFFFFFFFF
     s = rec(0x11, bytes([6]) + tcp(40000, 81, 1000, 0, SYN, mss_ws))
-    s += rec(2, b"\0" * 1)
-    # The SYN-ACK's sequence number is unknown to a seed; the fuzzer finds it
-    # with csum_valid frames. Still: an ACK, data and a FIN drive the paths.
-    s += rec(0x11, bytes([6]) + tcp(40000, 81, 1001, 0, ACK))
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK))
     s += rec(3, b"\0" * 3)
-    s += rec(0x11, bytes([6]) + tcp(40000, 81, 1001, 0, ACK | PSH, data=b"GET / HTTP/1.0\r\n\r\n"))
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK | PSH, data=b"GET / HTTP/1.0\r\n\r\n"))
     s += rec(2, b"\0" * 50)
-    s += rec(0x11, bytes([6]) + tcp(40000, 81, 1019, 0, ACK | FIN))
+    s += rec(3, b"\0" * 3)
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK, data=b"more"))
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK, wnd=0))
+    s += rec(2, struct.pack("<H", 3000))
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK | FIN))
     s += rec(0x83, b"\0" * 3)
+    s += rec(0x11, bytes([6]) + tcp(40000, 81, M, M, ACK))
     s += rec(2, b"\0" * 300)
     write("net", "tcp-connection", s)
     write("net", "tcp-syn-closed-port", rec(0x11, bytes([6]) + tcp(1, 9, 5, 0, SYN)))

@@ -51,10 +51,25 @@ public:
         if (f.needs_csum) FUZZ_CHECK(f.csum_start + f.csum_offset + 2u <= f.data.size());
         kiln::fuzz::touch(f.data.data(), f.data.size());
         frames++;
+        if (type == kEtherIpv4 && f.data.size() >= 14 + 20 + 20 && f.data[14 + 9] == kProtoTcp) {
+            const uint8_t* ip = f.data.data() + 14;
+            size_t ihl = (ip[0] & 15) * 4u;
+            const uint8_t* t = ip + ihl;
+            if (14 + ihl + 20 <= f.data.size()) {
+                size_t total = load_be16(ip + 2);
+                size_t doff = (t[12] >> 4) * 4u;
+                size_t len = total > ihl + doff ? total - ihl - doff : 0;
+                last_nxt = load_be32(t + 4) + static_cast<uint32_t>(len) +
+                           ((t[13] & 0x02) ? 1 : 0) + ((t[13] & 0x01) ? 1 : 0);
+                if (t[13] & 0x10) last_ack = load_be32(t + 8);
+            }
+        }
         return {};
     }
     bool offload = false;
     size_t frames = 0;
+    uint32_t last_nxt = 0;  // the sequence number after the last TCP segment sent
+    uint32_t last_ack = 0;  // the last ACK number sent
 };
 
 void init_heap() {
@@ -100,6 +115,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c6.addr[15] = 2;
     c6.prefix_len = 64;
     FUZZ_CHECK(st->configure_ipv6(ifc, c6).ok());
+    {
+        // The peer 10.0.0.1 (MAC 02:02:02:02:02:02) asks for us, so our
+        // answers to it go out at once rather than wait for ARP.
+        uint8_t arp[42] = {};
+        __builtin_memset(arp, 0xff, 6);
+        __builtin_memset(arp + 6, 0x02, 6);
+        store_be16(arp + 12, kEtherArp);
+        uint8_t* a = arp + 14;
+        store_be16(a, 1);
+        store_be16(a + 2, kEtherIpv4);
+        a[4] = 6;
+        a[5] = 4;
+        store_be16(a + 6, 1);
+        __builtin_memset(a + 8, 0x02, 6);
+        a[14] = 10;
+        a[17] = 1;
+        a[24] = 10;
+        a[27] = 2;
+        st->receive(ifc, Span<const uint8_t>(arp, sizeof arp), false, now);
+    }
     Socket* l6 = make_listener(st, kAfInet6, 80);
     Socket* l4 = make_listener(st, kAfInet, 81);
     Socket* u = *st->socket(kAfInet, kSockDgram, 0);
@@ -143,6 +178,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 ip[19] = 2;
                 store_be16(ip + 10, internet_checksum(ip, 20));
                 __builtin_memcpy(ip + 20, p + 1, len - 1);
+                if (p[0] == kProtoTcp && len - 1 >= 20) {
+                    uint8_t* t = ip + 20;
+                    if (load_be32(t + 4) == 0xffffffffu) store_be32(t + 4, dev.last_ack);
+                    if (load_be32(t + 8) == 0xffffffffu) store_be32(t + 8, dev.last_nxt);
+                }
                 st->receive(ifc, Span<const uint8_t>(frame, 34 + len - 1), (op & 0x10) != 0, now);
                 break;
             }
