@@ -262,6 +262,7 @@ public:
     uint16_t peer_mss = 536;
     Ring sndq;                // bytes from SND.UNA on
     bool fin_queued = false;  // shutdown(WR)/close: FIN after the last byte
+    uint32_t snd_sml = 0;     // end of the last small segment sent (Nagle)
 
     // Receive sequence space.
     uint32_t irs = 0, rcv_nxt = 0, rcv_adv = 0;

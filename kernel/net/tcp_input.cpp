@@ -254,6 +254,7 @@ void establish(TcpSocket* s) {
     s->cwnd = 10 * m;
     s->ssthresh = 0xffffffffu;
     s->connected = true;
+    s->snd_sml = s->snd_una;
     s->rtx_count = 0;
     s->t_rtx = kNever;
     s->set_state(TcpState::kEstablished);
@@ -432,10 +433,14 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
                 start_rtx_timer();
             }
         } else if (cwnd < ssthresh) {
-            cwnd += acked < mss ? acked : mss;  // slow start (RFC 5681 §3.1)
+            // Slow start with appropriate byte counting (RFC 3465, L = 2
+            // segments: a delayed ACK covers two).
+            cwnd += acked < 2u * mss ? acked : 2u * mss;
         } else {
-            uint32_t inc = static_cast<uint32_t>(uint64_t(mss) * mss / cwnd);
-            cwnd += inc > 0 ? inc : 1;  // congestion avoidance
+            // Congestion avoidance: about one segment per window of bytes
+            // acknowledged (RFC 5681 §3.1, eq. 3 counted in bytes).
+            uint32_t inc = static_cast<uint32_t>(uint64_t(mss) * acked / cwnd);
+            cwnd += inc > 0 ? inc : 1;
         }
         dupacks = 0;
         if (snd_una == snd_max)
@@ -506,7 +511,7 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
     Bytes data = seg.data;
     uint32_t seq = seg.seq;
     if (data_state && !data.empty()) {
-        if (owned_by_stack || shut_rd) {
+        if (owned_by_stack) {
             // Nobody will read this: reset (as Linux does after close()).
             send_reset();
             terminate(0);

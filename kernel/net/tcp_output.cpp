@@ -210,8 +210,10 @@ void TcpSocket::output() {
         } else if (len < mss && !fin) {
             // The tail of the queue: Nagle holds it while anything is
             // unacknowledged; TCP_CORK/MSG_MORE hold it regardless.
+            // Minshall's variant (as Linux): only an unacknowledged small
+            // segment holds the next one back, not full ones in flight.
             if (cork) break;
-            if (!nodelay && inflight > 0) break;
+            if (!nodelay && inflight > 0 && seq_gt(snd_sml, snd_una)) break;
         }
         uint8_t flags = kAck;
         if (len > 0 && len == avail) flags |= kPsh;
@@ -227,6 +229,7 @@ void TcpSocket::output() {
             rtt_start = stack_->now();
         }
         if (snd_nxt != snd_max) stack_->stats.tcp_retransmits++;
+        if (len < mss) snd_sml = snd_nxt + static_cast<uint32_t>(len);
         snd_nxt += static_cast<uint32_t>(len) + (fin ? 1 : 0);
         if (seq_gt(snd_nxt, snd_max)) snd_max = snd_nxt;
         if (t_rtx == kNever) start_rtx_timer();

@@ -157,7 +157,9 @@ Result<size_t> TcpSocket::recv(Span<uint8_t> buf, int flags, SockAddr* from, siz
     size_t have = rcvq.size();
     if (have > 0) {
         size_t n = buf.size() < have ? buf.size() : have;
-        rcvq.peek(0, buf.data(), n);
+        // MSG_TRUNC on a stream discards instead of copying (tcp(7)).
+        if (flags & kMsgTrunc) n = buf.size() < have ? buf.size() : have;
+        if (!(flags & kMsgTrunc)) rcvq.peek(0, buf.data(), n);
         if (!(flags & kMsgPeek)) {
             rcvq.drop(n);
             maybe_window_update();
