@@ -263,6 +263,7 @@ public:
     Ring sndq;                // bytes from SND.UNA on
     bool fin_queued = false;  // shutdown(WR)/close: FIN after the last byte
     uint32_t snd_sml = 0;     // end of the last small segment sent (Nagle)
+    bool tx_stalled = false;  // the device refused a segment: retry soon
 
     // Receive sequence space.
     uint32_t irs = 0, rcv_nxt = 0, rcv_adv = 0;

@@ -21,6 +21,7 @@ constexpr uint64_t kTimeWait = 60 * kSec;  // 2*MSL with MSL = 30 s
 constexpr int kMaxRetries = 15;            // Linux's tcp_retries2
 constexpr int kSynAckRetries = 5;
 constexpr int kOrphanProbes = 8;
+constexpr uint64_t kTxRetry = kMs;  // after the device's queue was full
 
 struct Header {
     uint8_t* p;
@@ -218,12 +219,17 @@ void TcpSocket::output() {
         uint8_t flags = kAck;
         if (len > 0 && len == avail) flags |= kPsh;
         if (fin) flags |= kFin;
-        // A segment the device could not take (its queue full) counts as
-        // sent and lost: the retransmission timer brings it back. Left
-        // unsent, nothing would try again until the peer spoke — and a
-        // peer waiting for this data never does.
-        const bool took = xmit(this, snd_nxt, len, flags);
-        if (took && !rtt_timing && len > 0 && snd_nxt == snd_max) {
+        // A segment the device could not take (its queue full) is tried
+        // again shortly (kTxRetry) rather than treated as lost: left
+        // unsent, nothing would try again until the peer spoke, and
+        // counting it lost would cost a whole RTO and the window.
+        if (!xmit(this, snd_nxt, len, flags)) {
+            tx_stalled = true;
+            uint64_t retry = stack_->now() + kTxRetry;
+            if (t_rtx > retry) arm(t_rtx, retry);
+            break;
+        }
+        if (!rtt_timing && len > 0 && snd_nxt == snd_max) {
             rtt_timing = true;
             rtt_seq = snd_nxt;
             rtt_start = stack_->now();
@@ -234,7 +240,7 @@ void TcpSocket::output() {
         if (seq_gt(snd_nxt, snd_max)) snd_max = snd_nxt;
         if (t_rtx == kNever) start_rtx_timer();
         t_persist = kNever;
-        if (fin || !took) break;
+        if (fin) break;
     }
 }
 
@@ -277,6 +283,13 @@ void TcpSocket::on_timers(uint64_t now) {
         // tcp_fin_timeout).
         terminate(0);
         return;
+    }
+    if (t_rtx <= now && tx_stalled) {
+        // The device had no room: send on, no congestion response.
+        t_rtx = kNever;
+        tx_stalled = false;
+        output();
+        if (snd_una != snd_max && t_rtx == kNever) start_rtx_timer();
     }
     if (t_rtx <= now) {
         t_rtx = kNever;

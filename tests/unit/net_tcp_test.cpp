@@ -643,3 +643,30 @@ TEST_F(NetTcp, LoopbackConnectInsideOneStack) {
     link.run_for(70 * kSec);
     EXPECT_EQ(static_cast<StackImpl*>(a)->tcp_list, nullptr);
 }
+
+TEST_F(NetTcp, DeviceQueueFullIsRetriedSoon) {
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    link.dev[0].full = true;
+    auto d = pattern(10000, 14);
+    a->set_now(link.now);
+    ASSERT_EQ(*c->send(Span<const uint8_t>(d.data(), d.size()), 0, nullptr), d.size());
+    link.run_for(500000);  // 0.5 ms of a full queue
+    link.dev[0].full = false;
+    uint64_t t0 = link.now;
+    std::vector<uint8_t> got, buf(20000);
+    ASSERT_TRUE(link.run_until(
+        [&] {
+            auto r = s->recv(Span<uint8_t>(buf.data(), buf.size()), 0, nullptr, nullptr);
+            if (r.ok()) got.insert(got.end(), buf.begin(), buf.begin() + *r);
+            return got.size() == d.size();
+        },
+        5 * kSec));
+    EXPECT_EQ(got, d);
+    // Well before any retransmission timeout (200 ms at least).
+    EXPECT_LT(link.now - t0, 20 * kMs);
+    EXPECT_EQ(static_cast<TcpSocket*>(c)->ssthresh, 0xffffffffu);  // no loss inferred
+    c->close();
+    s->close();
+    lsock->close();
+}
