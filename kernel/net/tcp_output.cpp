@@ -65,11 +65,15 @@ size_t build_header(TcpSocket* s, uint8_t* t, uint32_t seq, uint8_t flags, uint3
         o[1] = 4;
         uint16_t our_mss = s->peer_mss;  // set to our own before the SYN
         store_be16(o + 2, our_mss);
-        o[4] = 1;  // NOP
-        o[5] = 3;
-        o[6] = 3;
-        o[7] = s->rcv_wscale;
-        hlen = 28;
+        hlen = 24;
+        // A SYN-ACK carries the option only when the SYN did (RFC 7323 §1.3).
+        if (!(flags & kAck) || s->wscale_ok) {
+            o[4] = 1;  // NOP
+            o[5] = 3;
+            o[6] = 3;
+            o[7] = s->rcv_wscale;
+            hlen = 28;
+        }
     }
     t[12] = static_cast<uint8_t>((hlen / 4) << 4);
     t[13] = flags;

@@ -304,3 +304,28 @@ TEST_F(NetTcpPacket, OutOfOrderSegmentsAndFinAreReassembled) {
     EXPECT_EQ(c->readable_bytes(), 0u);
     c->close();
 }
+
+TEST_F(NetTcpPacket, WindowScaleOnlyWhenThePeerOffersIt) {
+    size_t mark = link.sent.size();
+    Seg g;
+    g.sport = 4100;
+    g.seq = 10;
+    g.flags = kSyn;
+    g.opts = {2, 4, 0x05, 0xb4};  // MSS only
+    send(g);
+    std::vector<Frame> out = link.frames_from(0, mark);
+    ASSERT_EQ(out.size(), 1u);
+    const uint8_t* t = out[0].data.data() + 14 + 20;
+    EXPECT_EQ((t[12] >> 4) * 4, 24);  // MSS, no window scale
+    EXPECT_EQ(t[20], 2);
+    // With it offered, the answer has it.
+    mark = link.sent.size();
+    g.sport = 4101;
+    g.opts = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+    send(g);
+    out = link.frames_from(0, mark);
+    ASSERT_EQ(out.size(), 1u);
+    t = out[0].data.data() + 14 + 20;
+    EXPECT_EQ((t[12] >> 4) * 4, 28);
+    EXPECT_EQ(t[25], 3);
+}
