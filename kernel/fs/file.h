@@ -49,6 +49,19 @@ private:
     uint32_t refs_ = 1;
 };
 
+// Keeps a File (and so its inode) alive across a call that may block:
+// another thread may close the descriptor meanwhile (Linux's fdget).
+class FileHold {
+public:
+    explicit FileHold(File* f) : f_(f) { f_->retain(); }
+    ~FileHold() { f_->release(); }
+    FileHold(const FileHold&) = delete;
+    FileHold& operator=(const FileHold&) = delete;
+
+private:
+    File* f_;
+};
+
 class FdTable {
 public:
     static constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE

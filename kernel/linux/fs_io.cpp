@@ -24,11 +24,13 @@ int fd_arg(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
 
 int64_t sys_read(const SyscallArgs& a) {
     File* f = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
+    fs::FileHold hold(f);  // a read may block while another thread closes fd
     return restart_if_interrupted(to_syscall_result(file_read_user(f, a.arg[1], a.arg[2], nullptr)));
 }
 
 int64_t sys_write(const SyscallArgs& a) {
     File* f = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
+    fs::FileHold hold(f);
     return restart_if_interrupted(to_syscall_result(file_write_user(f, a.arg[1], a.arg[2], nullptr)));
 }
 
@@ -59,6 +61,7 @@ int64_t sys_pwrite64(const SyscallArgs& a) {
 // transfer ends the call.
 int64_t vector_io(const SyscallArgs& a, bool write, bool positioned) {
     File* f = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
+    fs::FileHold hold(f);
     uint64_t cnt = a.arg[2];
     if (cnt > kIovMax) return errno_result(Errno::kEINVAL);
     uint64_t pos = 0;
@@ -172,6 +175,7 @@ int64_t copy_between(File* in, uint64_t* in_pos, File* out, uint64_t* out_pos, u
 int64_t sys_sendfile(const SyscallArgs& a) {
     File* out = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[0])));
     File* in = TRY_SYS(fs::file_of_fd(fd_arg(a.arg[1])));
+    fs::FileHold hold_out(out), hold_in(in);
     if (a.arg[2] == 0) return copy_between(in, nullptr, out, nullptr, a.arg[3]);
     // With an offset pointer the file's own offset stays put; the pointer
     // gets the position after the last byte read.

@@ -97,18 +97,7 @@ private:
     net::Socket* inet_ = nullptr;
 };
 
-// Keeps a File (and so its socket) alive across a call that may block:
-// another thread may close the descriptor meanwhile, as Linux's fdget.
-class FileHold {
-public:
-    explicit FileHold(fs::File* f) : f_(f) { f_->retain(); }
-    ~FileHold() { f_->release(); }
-    FileHold(const FileHold&) = delete;
-    FileHold& operator=(const FileHold&) = delete;
-
-private:
-    fs::File* f_;
-};
+using fs::FileHold;
 
 // The socket behind an inode, or nullptr.
 Socket* as_socket(fs::Inode* in);
