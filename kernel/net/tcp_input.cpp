@@ -136,9 +136,10 @@ void TcpSocket::listen_input(const IpPacket& p, const Segment& seg) {
         return;
     }
     if (!(seg.flags & kSyn)) return;
-    // Both queues are bounded by the backlog; a SYN beyond them is dropped
-    // and the peer's retransmission tries again (as Linux does).
-    if (nacc >= backlog || nsyn >= backlog + 8) return;
+    // The accept queue holds `backlog` connections and the SYN queue a few
+    // hundred more handshakes; a SYN beyond them is dropped and the peer's
+    // retransmission tries again (as Linux does).
+    if (nacc >= backlog || nsyn >= backlog + 256) return;
     auto sock = stack_->socket(family_, kSockStream, 0);
     if (!sock.ok()) return;
     auto* c = static_cast<TcpSocket*>(*sock);
@@ -311,6 +312,16 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
         return;
     }
 
+    if (state == TcpState::kSynReceived && (seg.flags & (kSyn | kAck | kRst)) == (kSyn | kAck) &&
+        seg.seq == irs) {
+        // Simultaneous open (RFC 9293 figure 8, line 5): the peer's SYN-ACK
+        // acknowledges our SYN; its SYN we have already. Take it as the ACK.
+        Segment rest = seg;
+        rest.flags = static_cast<uint8_t>(seg.flags & ~kSyn);
+        rest.seq = irs + 1;
+        segment_arrives(p, rest);
+        return;
+    }
     uint32_t seglen = seg.len();
     uint32_t wnd = rcv_window();
     // 1. Sequence number acceptability (RFC 9293 §3.10.7.4, table 6).
