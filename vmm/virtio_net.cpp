@@ -127,7 +127,17 @@ bool VirtioNet::transmit(VirtioMmio& transport) {
         }
         // Anything else (a TAP that is down, a header the backend refuses)
         // loses this packet, as a real link would.
-        if (w < 0) ++dropped; else ++tx_packets;
+        if (w < 0) {
+            ++dropped;
+            if (!refused_logged_) {
+                log("virtio-net: the backend refused a packet (%s%s); further refusals are "
+                    "only counted", strerror(errno),
+                    errno == EIO ? ": is the TAP device up?" : "");
+                refused_logged_ = true;
+            }
+        } else {
+            ++tx_packets;
+        }
         vq.push_used(g_chain.head, 0);
     }
     transport.used_buffers(virtio::kNetTransmitq);

@@ -68,6 +68,7 @@ private:
     // A packet read from the backend that waits for receive buffers.
     uint32_t pending_len_ = 0;
     bool dropped_logged_ = false;
+    bool refused_logged_ = false;
 };
 
 }  // namespace kiln::vmm
