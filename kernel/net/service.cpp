@@ -155,7 +155,13 @@ void bring_up_nic(const char* cmdline, bool wait_for_lease) {
 
 StackCall::StackCall() : was_enabled_(arch::irq_enabled()) {
     arch::irq_disable();
-    if (g_stack != nullptr) g_stack->set_now(arch::monotonic_ns());
+    if (g_stack == nullptr) return;
+    const uint64_t now = arch::monotonic_ns();
+    g_stack->set_now(now);
+    // Work that came due first (frames the NIC holds, timers), so that a
+    // call sees what arrived while the program was not waiting on the
+    // network (a recv(MSG_DONTWAIT) after a sleep finds the datagram).
+    if (g_nic_due || g_stack->next_deadline() <= now) service_run();
 }
 
 StackCall::~StackCall() {
