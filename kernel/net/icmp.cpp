@@ -6,11 +6,9 @@
 
 namespace kiln::net {
 
-namespace {
-
 // The socket an ICMP error is about: the quoted header's source is ours.
-void report_error(StackImpl* s, uint8_t proto, const IpAddr& src, uint16_t sport, const IpAddr& dst,
-                  uint16_t dport, int err) {
+void icmp_report_error(StackImpl* s, uint8_t proto, const IpAddr& src, uint16_t sport,
+                       const IpAddr& dst, uint16_t dport, int err) {
     if (proto == kProtoUdp) {
         for (InetSocket* x = s->udp_list; x != nullptr; x = x->list_next) {
             if (x->connected && x->lport == sport && x->rport == dport && x->remote == dst)
@@ -23,8 +21,6 @@ void report_error(StackImpl* s, uint8_t proto, const IpAddr& src, uint16_t sport
         if (t != nullptr && t->state == TcpState::kSynSent) t->terminate(err);
     }
 }
-
-}  // namespace
 
 void StackImpl::icmp4_input(IpPacket& p) {
     Bytes m = p.payload;
@@ -66,8 +62,8 @@ void StackImpl::icmp4_input(IpPacket& p) {
                 err = static_cast<int>(Errno::kEHOSTUNREACH);
                 break;
         }
-        report_error(this, q[9], IpAddr::v4(q + 12), load_be16(q + ihl), IpAddr::v4(q + 16),
-                     load_be16(q + ihl + 2), err);
+        icmp_report_error(this, q[9], IpAddr::v4(q + 12), load_be16(q + ihl), IpAddr::v4(q + 16),
+                          load_be16(q + ihl + 2), err);
     }
 }
 

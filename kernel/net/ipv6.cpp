@@ -193,6 +193,17 @@ void StackImpl::icmp6_input(IpPacket& p) {
         (void)ip_output(*r, p.src, kProtoIcmp6, m.size(), 2);
         return;
     }
+    if (type == 1 && m.size() >= 8 + 40 + 8) {
+        // Destination unreachable (RFC 4443 §3.1) about a packet of ours
+        // whose next header is TCP or UDP (no extension headers).
+        const uint8_t* q = m.data() + 8;
+        if ((q[0] >> 4) != 6) return;
+        int err = m[1] == 4 ? static_cast<int>(Errno::kECONNREFUSED)
+                            : static_cast<int>(Errno::kEHOSTUNREACH);
+        icmp_report_error(this, q[6], IpAddr::v6(q + 8), load_be16(q + 40), IpAddr::v6(q + 24),
+                          load_be16(q + 42), err);
+        return;
+    }
     if (type < 133 || type > 136 || ifc->is_loopback()) return;
     // ND messages must come from the link itself (RFC 4861 §6.1, §7.1).
     if (p.ttl != 255 || m[1] != 0) return;

@@ -291,6 +291,7 @@ public:
     uint32_t rtt_seq = 0;
     uint64_t rtt_start = 0;
     int rtx_count = 0;  // consecutive RTO expiries
+    uint32_t total_retrans = 0;
 
     // Timers (absolute ns; kNever when off).
     uint64_t t_rtx = kNever, t_delack = kNever, t_persist = kNever, t_keep = kNever,

@@ -291,6 +291,11 @@ private:
     StackImpl* s_;
 };
 
+// Tells the socket whose packet (proto, src:sport -> dst:dport) drew an
+// ICMP or ICMPv6 error (icmp.cpp).
+void icmp_report_error(StackImpl* s, uint8_t proto, const IpAddr& src, uint16_t sport,
+                       const IpAddr& dst, uint16_t dport, int err);
+
 // Starts (or restarts) the DHCPv4 client on ifc (dhcp.cpp).
 Result<void> dhcp_start(StackImpl* s, Interface* ifc);
 

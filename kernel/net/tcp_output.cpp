@@ -159,6 +159,7 @@ void TcpSocket::retransmit_first() {
     if (len > 0) flags |= kPsh;
     xmit(this, snd_una, len, flags);
     stack_->stats.tcp_retransmits++;
+    total_retrans++;
     rtt_timing = false;  // Karn: no sample from a retransmitted segment
 }
 
@@ -238,7 +239,10 @@ void TcpSocket::output() {
             rtt_seq = snd_nxt;
             rtt_start = stack_->now();
         }
-        if (snd_nxt != snd_max) stack_->stats.tcp_retransmits++;
+        if (snd_nxt != snd_max) {
+            stack_->stats.tcp_retransmits++;
+            total_retrans++;
+        }
         if (len < mss) snd_sml = snd_nxt + static_cast<uint32_t>(len);
         snd_nxt += static_cast<uint32_t>(len) + (fin ? 1 : 0);
         if (seq_gt(snd_nxt, snd_max)) snd_max = snd_nxt;

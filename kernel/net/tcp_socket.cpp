@@ -437,11 +437,37 @@ Result<size_t> TcpSocket::get_option(int level, int name, Span<uint8_t> v) {
             case kTcpNotsentLowat:
                 return load_option(level, name, v);
             case kTcpInfo: {
-                // FIXME: only tcpi_state (byte 0) is filled in; the rest is 0.
+                // struct tcp_info (linux/tcp.h) up to tcpi_total_retrans;
+                // what is not tracked (SACK, pacing, delivery) stays 0.
                 static constexpr uint8_t kLinuxState[] = {7, 10, 2, 3, 1, 4, 5, 8, 11, 9, 6};
-                size_t n = v.size() < 104 ? v.size() : 104;
-                __builtin_memset(v.data(), 0, n);
-                if (n > 0) v[0] = kLinuxState[static_cast<int>(state)];
+                uint8_t ti[104] = {};
+                ti[0] = kLinuxState[static_cast<int>(state)];
+                ti[1] = in_recovery ? 3 : 0;  // TCP_CA_Recovery / Open
+                ti[2] = static_cast<uint8_t>(rtx_count > 255 ? 255 : rtx_count);
+                ti[4] = static_cast<uint8_t>(rtx_count > 255 ? 255 : rtx_count);
+                ti[5] = wscale_ok ? 4 : 0;  // TCPI_OPT_WSCALE
+                ti[6] = static_cast<uint8_t>((snd_wscale & 15) | ((rcv_wscale & 15) << 4));
+                auto put32 = [&ti](size_t off, uint64_t x) {
+                    uint32_t y = x > 0xffffffffu ? 0xffffffffu : static_cast<uint32_t>(x);
+                    __builtin_memcpy(ti + off, &y, 4);
+                };
+                put32(8, rto / 1000);
+                put32(12, 40000);  // ato: the delayed-ACK timeout, us
+                put32(16, mss);
+                put32(20, mss);
+                put32(24, mss ? (snd_max - snd_una) / mss : 0);
+                put32(60, mss + (remote.is_v4() ? 40 : 60));
+                put32(64, rcv_window());
+                put32(68, srtt / 1000);
+                put32(72, rttvar / 1000);
+                put32(76, ssthresh);
+                put32(80, mss ? cwnd / mss : 0);
+                put32(84, mss);
+                put32(88, 3);
+                put32(96, rcvq.limit());
+                put32(100, total_retrans);
+                size_t n = v.size() < sizeof ti ? v.size() : sizeof ti;
+                __builtin_memcpy(v.data(), ti, n);
                 return n;
             }
             default:

@@ -284,8 +284,8 @@ TEST_F(NetIpv6, RouterSolicitationAndSlaac) {
     SockAddr src = v6addr("fe80::1", 0), dst = v6addr("ff02::1", 0);
     memcpy(ip + 8, src.addr, 16);
     memcpy(ip + 24, dst.addr, 16);
-    uint64_t sum = StackImpl::pseudo_sum(IpAddr::v6(src.addr), IpAddr::v6(dst.addr), kProtoIcmp6,
-                                         ra.size());
+    uint64_t sum =
+        StackImpl::pseudo_sum(IpAddr::v6(src.addr), IpAddr::v6(dst.addr), kProtoIcmp6, ra.size());
     store_be16(ra.data() + 2, csum_finish(csum_partial(ra.data(), ra.size(), sum)));
     memcpy(ip + 40, ra.data(), ra.size());
     l2.inject(0, f);
@@ -294,9 +294,27 @@ TEST_F(NetIpv6, RouterSolicitationAndSlaac) {
     EXPECT_EQ(memcmp(i->v6_global.b + 8, i->v6_ll.b + 8, 8), 0);
     EXPECT_TRUE(i->has_v6_router);
     // Off-link destinations now route through the router.
-    auto r = static_cast<StackImpl*>(s)->route(IpAddr::v6(v6addr("2001:db8:99::5", 0).addr), nullptr);
+    auto r =
+        static_cast<StackImpl*>(s)->route(IpAddr::v6(v6addr("2001:db8:99::5", 0).addr), nullptr);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->next_hop, IpAddr::v6(src.addr));
     // A hop limit other than 255 means it did not come from the link.
     mm::destroy(s);
+}
+
+TEST_F(NetIpv6, ClosedPortGivesIcmpv6AndEconnrefused) {
+    Socket* u = sock(a, kAfInet6, kSockDgram);
+    ASSERT_TRUE(u->connect(v6addr("fd00::2", 9999)).ok());
+    ASSERT_TRUE(u->send(Span<const uint8_t>((const uint8_t*)"?", 1), 0, nullptr).ok());
+    ASSERT_TRUE(link.run_until([&] { return (u->poll_events() & fs::kPollErr) != 0; }, kSec));
+    uint8_t buf[4];
+    EXPECT_EQ(u->recv(Span<uint8_t>(buf, 4), 0, nullptr, nullptr).error(), Errno::kECONNREFUSED);
+    // And TCP to a closed port is reset over IPv6 too.
+    Socket* c = sock(a, kAfInet6, kSockStream);
+    EXPECT_EQ(c->connect(v6addr("fd00::2", 9999)).error(), Errno::kEINPROGRESS);
+    ASSERT_TRUE(link.run_until(
+        [&] { return static_cast<TcpSocket*>(c)->state == TcpState::kClosed; }, kSec));
+    EXPECT_EQ(c->take_error(), static_cast<int>(Errno::kECONNREFUSED));
+    u->close();
+    c->close();
 }

@@ -671,3 +671,53 @@ TEST_F(NetTcp, DeviceQueueFullIsRetriedSoon) {
     s->close();
     lsock->close();
 }
+
+TEST_F(NetTcp, TcpInfoAndOptionsRoundTrip) {
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    uint8_t ti[232] = {};
+    auto n = c->get_option(kSolTcp, kTcpInfo, Span<uint8_t>(ti, sizeof ti));
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 104u);
+    EXPECT_EQ(ti[0], 1);  // TCP_ESTABLISHED
+    uint32_t snd_mss;
+    memcpy(&snd_mss, ti + 16, 4);
+    EXPECT_EQ(snd_mss, 1460u);
+    // Every option the census lists is accepted; stored ones read back.
+    int one = 1, sixty = 60;
+    auto set = [&](int level, int name, int v) {
+        return c->set_option(level, name, Span<const uint8_t>((uint8_t*)&v, 4)).ok();
+    };
+    auto get = [&](int level, int name) {
+        int v = -1;
+        EXPECT_TRUE(c->get_option(level, name, Span<uint8_t>((uint8_t*)&v, 4)).ok());
+        return v;
+    };
+    EXPECT_TRUE(set(kSolTcp, kTcpCork, 1));
+    EXPECT_EQ(get(kSolTcp, kTcpCork), 1);
+    EXPECT_TRUE(set(kSolTcp, kTcpCork, 0));
+    EXPECT_TRUE(set(kSolTcp, kTcpNodelay, one));
+    EXPECT_EQ(get(kSolTcp, kTcpNodelay), 1);
+    EXPECT_TRUE(set(kSolSocket, kSoKeepalive, 1));
+    EXPECT_TRUE(set(kSolTcp, kTcpKeepidle, sixty));
+    EXPECT_TRUE(set(kSolTcp, kTcpKeepintvl, 10));
+    EXPECT_TRUE(set(kSolTcp, kTcpKeepcnt, 5));
+    EXPECT_EQ(get(kSolTcp, kTcpKeepidle), 60);
+    EXPECT_EQ(get(kSolTcp, kTcpKeepcnt), 5);
+    EXPECT_TRUE(set(kSolSocket, kSoReuseaddr, 1));
+    EXPECT_EQ(get(kSolSocket, kSoReuseaddr), 1);
+    EXPECT_TRUE(set(kSolTcp, kTcpDeferAccept, 5));
+    EXPECT_EQ(get(kSolTcp, kTcpDeferAccept), 5);
+    EXPECT_EQ(get(kSolSocket, kSoType), kSockStream);
+    EXPECT_EQ(get(kSolSocket, kSoError), 0);
+    EXPECT_EQ(get(kSolSocket, kSoAcceptconn), 0);
+    EXPECT_FALSE(set(kSolTcp, kTcpKeepidle, 0));  // EINVAL
+    EXPECT_EQ(c->set_option(kSolTcp, 9999, Span<const uint8_t>((uint8_t*)&one, 4)).error(),
+              Errno::kENOPROTOOPT);
+    EXPECT_EQ(
+        c->set_option(kSolSocket, kSoReuseaddr, Span<const uint8_t>((uint8_t*)&one, 2)).error(),
+        Errno::kEINVAL);
+    c->close();
+    s->close();
+    lsock->close();
+}
