@@ -26,7 +26,7 @@ void run_image_program(const BootInfo& boot) {
     }
     // With a NIC: the stack, attached and configuring (DHCP runs in the
     // background); without one nothing happens until a socket needs it.
-    net::service_init(boot.cmdline);
+    net::service_init(boot.cmdline, boot.flags);
     auto entry = loader::exec_from_image();
     if (!entry.ok()) {
         if (entry.error() == Errno::kENOENT && sched::current().exe_path[0] == 0) return;

@@ -1,6 +1,7 @@
 // The kernel's network service (service.h).
 #include "net/service.h"
 
+#include "abi/boot.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/clock.h"
 #include "dev/virtio_net.h"
@@ -224,7 +225,7 @@ bool service_wakes() {
     return g_nic != nullptr || g_timer.armed;
 }
 
-void service_init(const char* cmdline) {
+void service_init(const char* cmdline, uint64_t boot_flags) {
     // A static DNS server is known now: glibc and musl read resolv.conf
     // before they open their first socket. (A DHCP lease's is written
     // when the lease comes.)
@@ -240,6 +241,15 @@ void service_init(const char* cmdline) {
     if (cmdline_flag(cmdline, "kiln.net.lazy")) {
         g_lazy_cmdline = cmdline;
         return;
+    }
+    // kiln-vmm puts its virtio-console in slot 0 and a network device, when
+    // it has one, in slot 1 (lib/abi/boot.h): with a single device there is
+    // no NIC, and probing would cost a register read (an exit) per boot.
+    if (boot_flags & abi::kBootFlagConsolePort) {
+        int devices = 0;
+        VirtioMmioDevices list(cmdline);
+        while (list.next()) devices++;
+        if (devices < 2) return;
     }
     bring_up_nic(cmdline, false);
 }

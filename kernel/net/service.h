@@ -58,7 +58,7 @@ bool service_wakes();
 
 // Boot: writes a static DNS server to /etc/resolv.conf and, unless
 // kiln.net.lazy, brings a NIC up (above).
-void service_init(const char* cmdline);
+void service_init(const char* cmdline, uint64_t boot_flags);
 
 // Calls into the stack happen with interrupts masked and the stack's idea
 // of now set: one of these around each.

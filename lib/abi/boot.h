@@ -139,6 +139,9 @@ inline constexpr uint64_t kMmioHoleEnd = 0x100000000ull;
 // virtio-mmio devices: slot i at kVirtioMmioBase + i*kVirtioMmioStride,
 // IRQ kVirtioIrqBase + i, announced on the command line as
 // "virtio_mmio.device=4K@0xADDR:IRQ" (Linux's syntax).
+// Slot 0 is virtio-console; slot 1, only when the VM has a network, is
+// virtio-net (so a kernel that sees one device knows it has no NIC
+// without reading a register).
 inline constexpr uint64_t kVirtioMmioBase = 0xd0000000;
 inline constexpr uint64_t kVirtioMmioStride = 0x1000;
 inline constexpr uint32_t kVirtioIrqBase = 5;
