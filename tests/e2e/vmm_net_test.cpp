@@ -107,6 +107,18 @@ TEST(VmmNet, MergeableBuffersSpreadOnePacket) {
     EXPECT_EQ(r.status, 66) << r.err;
 }
 
+// EVENT_IDX both ways: eight packets out on one kick, eight replies in, and
+// one interrupt per queue, when the driver asked for it (used_event 7).
+TEST(VmmNet, ABurstCostsOneNotificationEachWay) {
+    REQUIRE_KVM();
+    REQUIRE_SLIRP();
+    RunResult r = run_vmm({"--stats", "--net", "user", KILN_GUEST_net_burst});
+    EXPECT_EQ(r.status, 66) << r.err;
+    EXPECT_NE(r.err.find("tx_packets=8 rx_packets=8 dropped=0 kicks=2 interrupts=2 "),
+              std::string::npos)
+        << r.err;
+}
+
 TEST(VmmNet, StatsCountPackets) {
     REQUIRE_KVM();
     REQUIRE_SLIRP();

@@ -8,11 +8,16 @@
 #define RXUSED 0x212000
 #define RXBUF 0x220000
 #define FEATURE_MRG_RXBUF 0x8000
+#define FEATURE_EVENT_IDX 0x20000000
+#define RXUSED_EVENT (RXAVAIL + 4 + 2 * QSIZE)
 
 /* net_init: %rbx = device base; negotiates VERSION_1 and MRG_RXBUF and makes
-   both queues live. Returns ZF=1 on success. Clobbers eax. */
+   both queues live. Returns ZF=1 on success. Clobbers eax and esi.
+   net_init_features: the same with the low feature bits in %esi. */
 .macro NET_INIT_FN
 net_init:
+    mov $FEATURE_MRG_RXBUF, %esi
+net_init_features:
     movl $NET_BASE, %ebx
     cmpl $0x74726976, REG_MAGIC(%rbx)
     jne 9f
@@ -24,7 +29,7 @@ net_init:
     movl $1, REG_DRIVER_FEATURES_SEL(%rbx)
     movl $1, REG_DRIVER_FEATURES(%rbx)          /* VERSION_1 */
     movl $0, REG_DRIVER_FEATURES_SEL(%rbx)
-    movl $FEATURE_MRG_RXBUF, REG_DRIVER_FEATURES(%rbx)
+    movl %esi, REG_DRIVER_FEATURES(%rbx)
     movl $11, REG_STATUS(%rbx)
     testl $8, REG_STATUS(%rbx)
     jz 9f
