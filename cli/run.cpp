@@ -305,6 +305,7 @@ int run_command(const std::vector<std::string>& words) {
     }
     std::string cmdline = opt.strace ? "kiln.strace quiet" : "quiet";
     if (!opt.ip.empty()) cmdline += " kiln.ip=" + opt.ip;
+    if (!opt.ip6.empty()) cmdline += " kiln.ip6=" + opt.ip6;
     std::vector<std::string> vmm_args = {vmm,        "--mem", mem,        "--cmdline", cmdline,
                                          "--initrd", image,   "--initrd", rd.path,     "--net",
                                          opt.net};

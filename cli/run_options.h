@@ -30,7 +30,8 @@ struct RunOptions {
     std::string net = "user";
     std::vector<std::string> publish;
     std::string mac;
-    std::string ip;  // --ip: kiln.ip=... on the kernel command line
+    std::string ip;   // --ip: kiln.ip=... on the kernel command line
+    std::string ip6;  // --ip6: kiln.ip6=...
     std::string program;
     std::vector<std::string> args;  // after PROGRAM
     bool help = false;
