@@ -28,14 +28,47 @@ net::UnixCred my_cred() {
     return net::UnixCred{p.pid, p.euid, p.egid};
 }
 
-// Families nobody implements here, said once each.
+// A family's name for the log (AF_* of linux/socket.h), or nullptr.
+const char* family_name(int family) {
+    switch (family) {
+        case 0:
+            return "AF_UNSPEC";
+        case 3:
+            return "AF_AX25";
+        case 4:
+            return "AF_IPX";
+        case 5:
+            return "AF_APPLETALK";
+        case 16:
+            return "AF_NETLINK";
+        case 17:
+            return "AF_PACKET";
+        case 30:
+            return "AF_TIPC";
+        case 31:
+            return "AF_BLUETOOTH";
+        case 38:
+            return "AF_ALG";
+        case 40:
+            return "AF_VSOCK";
+        case 44:
+            return "AF_XDP";
+        default:
+            return nullptr;
+    }
+}
+
+// Families nobody implements here, said once each. (glibc's getaddrinfo
+// asks AF_NETLINK which addresses exist and assumes both kinds without.)
 void note_family(int family) {
     static uint64_t said = 0;
     if (family < 0 || family >= 64 || (said & (1ull << family))) return;
     said |= 1ull << family;
+    const char* name = family_name(family);
     klog::warn(
-        "kiln: socket family %d is not supported (AF_UNIX, AF_INET and AF_INET6 are); EAFNOSUPPORT",
-        family);
+        "kiln: socket family %d%s%s%s is not supported (AF_UNIX, AF_INET and AF_INET6 are); "
+        "EAFNOSUPPORT",
+        family, name ? " (" : "", name ? name : "", name ? ")" : "");
 }
 
 Result<Socket*> make_socket(int family, int type, int protocol) {
