@@ -339,7 +339,9 @@ static void on_alarm(int sig) {
 }
 
 /* A blocking receive ends with EINTR when a handler without SA_RESTART
-   runs, and carries on (getting the data the handler sent) with it. */
+   runs, and carries on (getting the data the handler sent) with it. The
+   alarm repeats until disarmed, so one that fires before the receive
+   blocks (a slow machine) is followed by another. */
 static int interrupted(void) {
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
@@ -347,15 +349,18 @@ static int interrupted(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
     CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction");
-    struct itimerval it = {{0, 0}, {0, 10000}};
+    struct itimerval it = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
     CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
-    char buf[8];
+    char buf[4];
     CHECK(recv(sv[1], buf, sizeof buf, 0) < 0 && errno == EINTR, "a signal ends a blocking recv: EINTR");
+    CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0, "disarm");
     sa.sa_flags = SA_RESTART;
     CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction SA_RESTART");
     g_alarm_fd = sv[0];
     CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer");
-    CHECK(recv(sv[1], buf, sizeof buf, 0) == 4 && memcmp(buf, "late", 4) == 0, "SA_RESTART: the recv goes on");
+    CHECK(recv(sv[1], buf, sizeof buf, MSG_WAITALL) == 4 && memcmp(buf, "late", 4) == 0,
+          "SA_RESTART: the recv goes on");
+    CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0, "disarm");
     g_alarm_fd = -1;
     signal(SIGALRM, SIG_DFL);
     close(sv[0]);
