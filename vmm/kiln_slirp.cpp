@@ -37,7 +37,7 @@ namespace {
 using kiln::virtio::NetHdr;
 
 constexpr size_t kHdrLen = sizeof(NetHdr);
-constexpr size_t kMaxPacket = kHdrLen + 65535 + 14;
+constexpr size_t kMaxPacket = kHdrLen + 14 + 4 + 65535;
 
 [[noreturn]] void die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char* fmt, ...) {

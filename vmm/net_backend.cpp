@@ -27,13 +27,25 @@ class TapBackend final : public NetBackend {
 public:
     TapBackend(int fd, const char* name) : fd_(fd), name_(name) {}
     int fd() const override { return fd_; }
-    void set_guest_csum(bool on) override {
+    // The TAP takes GSO packets from the guest (the host kernel segments
+    // them) and, when told, hands over coalesced ones.
+    uint64_t offload_features() const override {
+        return virtio::kNetFeatureHostTso4 | virtio::kNetFeatureHostTso6 |
+               virtio::kNetFeatureGuestTso4 | virtio::kNetFeatureGuestTso6;
+    }
+    void set_offloads(uint64_t f) override {
         // With TUN_F_CSUM the TAP may hand over packets whose checksum is
         // left to the receiver (NEEDS_CSUM), which only a driver that took
         // GUEST_CSUM accepts; without it the host kernel completes them.
-        unsigned long flags = on ? TUN_F_CSUM : 0;
+        // TSO towards the guest needs checksum offload as well (§5.1.3.1).
+        unsigned long flags = 0;
+        if (f & virtio::kNetFeatureGuestCsum) {
+            flags |= TUN_F_CSUM;
+            if (f & virtio::kNetFeatureGuestTso4) flags |= TUN_F_TSO4;
+            if (f & virtio::kNetFeatureGuestTso6) flags |= TUN_F_TSO6;
+        }
         if (ioctl(fd_, TUNSETOFFLOAD, flags) != 0) {
-            log("--net tap:%s: TUNSETOFFLOAD failed (%s); checksum offload stays off", name_,
+            log("--net tap:%s: TUNSETOFFLOAD failed (%s); offloads stay off", name_,
                 strerror(errno));
         }
     }
@@ -47,9 +59,10 @@ class UserBackend final : public NetBackend {
 public:
     UserBackend(int fd, int go_fd) : fd_(fd), go_fd_(go_fd) {}
     int fd() const override { return fd_; }
-    // kiln-slirp always sends complete checksums; the device clears the
-    // DATA_VALID flag for a driver without GUEST_CSUM.
-    void set_guest_csum(bool) override {}
+    // kiln-slirp always sends complete checksums and no GSO packets (nor
+    // takes any: no TSO is offered); the device clears the DATA_VALID flag
+    // for a driver without GUEST_CSUM.
+    void set_offloads(uint64_t) override {}
     void activate() override {
         if (go_fd_ < 0) return;
         (void)!write(go_fd_, "g", 1);

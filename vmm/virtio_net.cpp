@@ -18,9 +18,10 @@ namespace kiln::vmm {
 namespace {
 
 constexpr uint32_t kHdrLen = sizeof(virtio::NetHdr);
-// The largest packet either way: without GSO features a frame is at most an
-// MTU (the backend's; jumbo frames included) plus its Ethernet header.
-constexpr uint32_t kMaxPacket = kHdrLen + 65535 + 14;
+// The largest packet either way: an IP packet of at most 64 KiB (a GSO
+// packet, or an MTU-sized one with jumbo frames) behind an Ethernet header
+// with a VLAN tag.
+constexpr uint32_t kMaxPacket = kHdrLen + 14 + 4 + 65535;
 // Packets per pass before the I/O thread looks at its other work.
 constexpr int kBudget = 64;
 
@@ -39,7 +40,7 @@ VirtioNet::VirtioNet(const uint8_t mac[6], NetBackend& backend, int kick_fd)
 
 uint64_t VirtioNet::features() const {
     return virtio::kNetFeatureCsum | virtio::kNetFeatureGuestCsum | virtio::kNetFeatureMac |
-           virtio::kNetFeatureMrgRxbuf | virtio::kNetFeatureStatus;
+           virtio::kNetFeatureMrgRxbuf | virtio::kNetFeatureStatus | backend_.offload_features();
 }
 
 Bytes VirtioNet::config() const {
@@ -59,7 +60,7 @@ Result<void> VirtioNet::notify(VirtioMmio&, uint16_t) {
 
 void VirtioNet::driver_ok(VirtioMmio& transport) {
     backend_.activate();
-    backend_.set_guest_csum((transport.driver_features() & virtio::kNetFeatureGuestCsum) != 0);
+    backend_.set_offloads(transport.driver_features());
     uint64_t one = 1;
     (void)!write(kick_fd_, &one, sizeof(one));
 }
@@ -216,7 +217,8 @@ bool VirtioNet::deliver_pending(VirtioMmio& transport) {
 
 bool VirtioNet::receive(VirtioMmio& transport) {
     Virtqueue& vq = transport.queue(virtio::kNetReceiveq);
-    bool guest_csum = (transport.driver_features() & virtio::kNetFeatureGuestCsum) != 0;
+    uint64_t features = transport.driver_features();
+    bool guest_csum = (features & virtio::kNetFeatureGuestCsum) != 0;
     bool stalled = false;
     for (int done = 0; done < kBudget;) {
         if (pending_len_ == 0) {
@@ -228,8 +230,14 @@ bool VirtioNet::receive(VirtioMmio& transport) {
             }
             virtio::NetHdr hdr;
             memcpy(&hdr, g_rx_packet, kHdrLen);
-            if (hdr.gso_type != virtio::kNetGsoNone) {
-                ++dropped;  // no GSO was negotiated; the backend must not send it
+            // GSO only of a kind the driver took (the backend was told).
+            bool gso_ok = hdr.gso_type == virtio::kNetGsoNone ||
+                          (hdr.gso_type == virtio::kNetGsoTcpv4 &&
+                           (features & virtio::kNetFeatureGuestTso4)) ||
+                          (hdr.gso_type == virtio::kNetGsoTcpv6 &&
+                           (features & virtio::kNetFeatureGuestTso6));
+            if (!gso_ok) {
+                ++dropped;
                 continue;
             }
             // §5.1.6.3.2: without GUEST_CSUM the flags must be 0 (the

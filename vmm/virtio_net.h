@@ -1,6 +1,7 @@
 // virtio-net (virtio 1.2 §5.1): one receiveq/transmitq pair, MAC and link
 // status in config space, checksum offload both ways (CSUM, GUEST_CSUM),
-// mergeable receive buffers and, through the transport, EVENT_IDX.
+// mergeable receive buffers and, through the transport, EVENT_IDX; TCP
+// segmentation offload both ways when the backend carries it (TAP).
 //
 // Packets move on kiln-vmm's I/O thread (net_io.h), never on the vCPU
 // thread: a guest notification only wakes that thread (an eventfd), and the
@@ -23,9 +24,13 @@ public:
     virtual ~NetBackend() = default;
     // Non-blocking; one packet (header + frame) per read and per write.
     virtual int fd() const = 0;
-    // The driver accepted partial checksums (GUEST_CSUM) or not: the backend
-    // may hand over packets with NEEDS_CSUM only when it did.
-    virtual void set_guest_csum(bool on) = 0;
+    // Offload features (virtio's HOST_TSO*/GUEST_TSO* bits) the backend can
+    // carry: the device offers them besides its own.
+    virtual uint64_t offload_features() const { return 0; }
+    // The driver's negotiated features: the backend may hand over packets
+    // with NEEDS_CSUM only with GUEST_CSUM, and GSO packets only with the
+    // matching GUEST_TSO bit.
+    virtual void set_offloads(uint64_t driver_features) = 0;
     // The driver set DRIVER_OK: a backend that starts lazily starts now.
     virtual void activate() {}
 };

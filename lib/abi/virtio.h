@@ -126,6 +126,10 @@ inline constexpr uint32_t kNetTransmitq = 1;
 inline constexpr uint64_t kNetFeatureCsum = 1ull << 0;       // device finishes partial checksums
 inline constexpr uint64_t kNetFeatureGuestCsum = 1ull << 1;  // driver accepts partial checksums
 inline constexpr uint64_t kNetFeatureMac = 1ull << 5;        // config.mac is valid
+inline constexpr uint64_t kNetFeatureGuestTso4 = 1ull << 7;  // driver takes TCPv4 GSO packets
+inline constexpr uint64_t kNetFeatureGuestTso6 = 1ull << 8;  // driver takes TCPv6 GSO packets
+inline constexpr uint64_t kNetFeatureHostTso4 = 1ull << 11;  // device segments TCPv4 GSO packets
+inline constexpr uint64_t kNetFeatureHostTso6 = 1ull << 12;  // device segments TCPv6 GSO packets
 inline constexpr uint64_t kNetFeatureMrgRxbuf = 1ull << 15;  // a packet may span receive buffers
 inline constexpr uint64_t kNetFeatureStatus = 1ull << 16;    // config.status is valid
 
@@ -133,7 +137,7 @@ inline constexpr uint64_t kNetFeatureStatus = 1ull << 16;    // config.status is
 // 12 bytes, at the start of every packet in both directions.
 struct NetHdr {
     uint8_t flags;        // kNetHdrNeedsCsum, kNetHdrDataValid
-    uint8_t gso_type;     // kNetGsoNone (no TSO/UFO features are offered)
+    uint8_t gso_type;     // kNetGsoNone, or TCPv4/TCPv6 with the TSO features
     uint16_t hdr_len;
     uint16_t gso_size;
     uint16_t csum_start;   // NEEDS_CSUM: checksum [csum_start, end) ...
@@ -144,6 +148,9 @@ static_assert(sizeof(NetHdr) == 12);
 inline constexpr uint8_t kNetHdrNeedsCsum = 1;
 inline constexpr uint8_t kNetHdrDataValid = 2;
 inline constexpr uint8_t kNetGsoNone = 0;
+inline constexpr uint8_t kNetGsoTcpv4 = 1;
+inline constexpr uint8_t kNetGsoTcpv6 = 4;
+inline constexpr uint8_t kNetGsoEcn = 0x80;
 
 // struct virtio_net_config (§5.1.4), the fields kiln-vmm offers.
 struct NetConfig {

@@ -167,6 +167,22 @@ TEST(VmmNet, PublishBindsBeforeTheGuestStarts) {
     expect_error(busy, {"cannot publish 127.0.0.1:", taken.c_str(), "did not start"});
 }
 
+// The guest's exit status packs the offered features (guests/net_features.S):
+// checksum offload, MAC, STATUS and mergeable buffers always; TSO both ways
+// only over a TAP, which segments and coalesces (kiln-slirp cannot).
+TEST(VmmNet, FeaturesOfferedPerBackend) {
+    REQUIRE_KVM();
+    REQUIRE_SLIRP();
+    RunResult user = run_vmm({"--net", "user", KILN_GUEST_net_features});
+    EXPECT_EQ(user.status, 0x70) << user.err;
+    kiln::test::NetNs ns;
+    if (!ns.unavailable().empty()) GTEST_SKIP() << "SKIPPED: " << ns.unavailable();
+    std::string error;
+    ASSERT_TRUE(ns.ip({"tuntap", "add", "dev", "ktap0", "mode", "tap"}, &error)) << error;
+    RunResult tap = ns.exec({KILN_VMM_PATH, "--net", "tap:ktap0", KILN_GUEST_net_features});
+    EXPECT_EQ(tap.status, 0x7f) << tap.err;
+}
+
 TEST(VmmNet, TapInANamespace) {
     REQUIRE_KVM();
     kiln::test::NetNs ns;

@@ -4,7 +4,8 @@
 // from a backend (one end of a socket pair standing in for the TAP). The
 // device's passes run as the I/O thread would run them. Input layout:
 //
-//   off  0  u8   flags: bit 0 MRG_RXBUF, 1 GUEST_CSUM, 2 CSUM, 3 EVENT_IDX
+//   off  0  u8   flags: bit 0 MRG_RXBUF, 1 GUEST_CSUM, 2 CSUM, 3 EVENT_IDX,
+//                  4 GUEST/HOST_TSO4, 5 GUEST/HOST_TSO6
 //   off  1  u8   receiveq size_sel, off 2 u8 transmitq size_sel
 //                  (queue size 1 << (sel % 9); 256 the largest)
 //   off  3  u8   nops
@@ -46,7 +47,7 @@ namespace {
 constexpr uint64_t kRam = 1 << 20;
 constexpr size_t kHeaderSize = 28;
 constexpr size_t kOpSize = 4;
-constexpr size_t kMaxPacket = 12 + 65535 + 14;
+constexpr size_t kMaxPacket = 12 + 14 + 4 + 65535;
 
 class PairBackend final : public NetBackend {
 public:
@@ -59,7 +60,12 @@ public:
     }
     int fd() const override { return fds_[0]; }
     int peer() const { return fds_[1]; }
-    void set_guest_csum(bool) override {}
+    // Offers TSO both ways, as the TAP does.
+    uint64_t offload_features() const override {
+        return virtio::kNetFeatureHostTso4 | virtio::kNetFeatureHostTso6 |
+               virtio::kNetFeatureGuestTso4 | virtio::kNetFeatureGuestTso6;
+    }
+    void set_offloads(uint64_t) override {}
 
 private:
     int fds_[2];
@@ -98,6 +104,8 @@ uint32_t read_reg(VirtioMmio& t, uint32_t offset) {
 void set_up(VirtioMmio& t, const uint8_t* hdr) {
     uint32_t flags = hdr[0];
     uint32_t low = (flags & 1 ? virtio::kNetFeatureMrgRxbuf : 0) |
+                   (flags & 16 ? virtio::kNetFeatureGuestTso4 | virtio::kNetFeatureHostTso4 : 0) |
+                   (flags & 32 ? virtio::kNetFeatureGuestTso6 | virtio::kNetFeatureHostTso6 : 0) |
                    (flags & 2 ? virtio::kNetFeatureGuestCsum : 0) |
                    (flags & 4 ? virtio::kNetFeatureCsum : 0) |
                    (flags & 8 ? static_cast<uint32_t>(virtio::kFeatureEventIdx) : 0);
