@@ -201,10 +201,11 @@ Result<void> InetSocket::set_common_option(int level, int name, Span<const uint8
             case kSoPriority:
             case kSoBsdcompat:
             case kSoRcvlowat:
-            case kSoSndlowat:
             case kSoRcvtimeo:
             case kSoSndtimeo:
                 return store_option(level, name, v);
+            case kSoSndlowat:
+                return Error(Errno::kENOPROTOOPT);  // Linux refuses to set it too
             case kSoType:
             case kSoError:
             case kSoAcceptconn:
