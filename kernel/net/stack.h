@@ -235,6 +235,7 @@ public:
     Interface* loopback() { return &loopback_; }
     Interface* first_device_iface() const;
 
+    int time_wait_count = 0;         // TCP sockets in TIME-WAIT
     InetSocket* udp_list = nullptr;  // every UDP socket
     InetSocket* tcp_list = nullptr;  // every TCP socket (listeners, connections, children)
     TcpSocket* tcp_hash[kTcpHashBuckets] = {};

@@ -211,6 +211,8 @@ void TcpSocket::setup_buffers() {
 }
 
 void TcpSocket::set_state(TcpState s) {
+    if (state == TcpState::kTimeWait && s != TcpState::kTimeWait) stack_->time_wait_count--;
+    if (s == TcpState::kTimeWait && state != TcpState::kTimeWait) stack_->time_wait_count++;
     state = s;
 }
 

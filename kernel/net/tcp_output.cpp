@@ -21,6 +21,7 @@ constexpr uint64_t kTimeWait = 60 * kSec;  // 2*MSL with MSL = 30 s
 constexpr int kMaxRetries = 15;            // Linux's tcp_retries2
 constexpr int kSynAckRetries = 5;
 constexpr int kOrphanProbes = 8;
+constexpr int kMaxTimeWait = 8192;
 constexpr uint64_t kTxRetry = kMs;  // after the device's queue was full
 
 struct Header {
@@ -271,6 +272,13 @@ void TcpSocket::update_rtt(uint64_t r) {
 }
 
 void TcpSocket::enter_time_wait() {
+    if (owned_by_stack && stack_->time_wait_count >= kMaxTimeWait) {
+        // Bounded like Linux's tcp_max_tw_buckets: past it, a closed
+        // connection skips TIME-WAIT (a server closing first at thousands
+        // of connections a second would otherwise hold them all for 60 s).
+        terminate(0);
+        return;
+    }
     set_state(TcpState::kTimeWait);
     t_rtx = t_persist = t_keep = t_delack = kNever;
     arm(t_timewait, stack_->now() + kTimeWait);
