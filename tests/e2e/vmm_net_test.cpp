@@ -183,6 +183,27 @@ TEST(VmmNet, FeaturesOfferedPerBackend) {
     EXPECT_EQ(tap.status, 0x7f) << tap.err;
 }
 
+// netns.h itself: two namespaces joined by a veth pair reach each other, and
+// both are gone once their objects are.
+TEST(NetNs, VethPairBetweenTwoNamespaces) {
+    std::string a_name, b_name;
+    {
+        kiln::test::NetNs a, b;
+        if (!a.unavailable().empty()) GTEST_SKIP() << "SKIPPED: " << a.unavailable();
+        ASSERT_TRUE(b.unavailable().empty()) << b.unavailable();
+        a_name = a.name();
+        b_name = b.name();
+        std::string error;
+        ASSERT_TRUE(a.add_veth("kv0", "10.0.4.1/24", "kv1", b, "10.0.4.2/24", &error)) << error;
+        if (!kiln::test::have_program("ping")) GTEST_SKIP() << "SKIPPED: ping not installed";
+        RunResult r = a.exec({"ping", "-c", "1", "-w", "5", "10.0.4.2"});
+        EXPECT_EQ(r.status, 0) << r.out << r.err;
+    }
+    RunResult list = kiln::test::run({"ip", "netns", "list"});
+    EXPECT_EQ(list.out.find(a_name), std::string::npos) << list.out;
+    EXPECT_EQ(list.out.find(b_name), std::string::npos) << list.out;
+}
+
 TEST(VmmNet, TapInANamespace) {
     REQUIRE_KVM();
     kiln::test::NetNs ns;
