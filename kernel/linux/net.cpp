@@ -169,6 +169,9 @@ int64_t sys_bind(const SyscallArgs& a) {
         return to_syscall_result(
             s->local()->bind(fs::fs_context(), fs::fs_context().cwd, name.local, mode));
     }
+    // An AF_INET6 socket checks the length first (SIN6_LEN_RFC2133), as
+    // Linux's inet6_bind: a sockaddr_in there is EINVAL.
+    if (s->family() == net::kAfInet6 && a.arg[2] < 24) return errno_result(Errno::kEINVAL);
     if (name.family != s->family()) return errno_result(Errno::kEAFNOSUPPORT);
     auto r = [&] {
         net::StackCall c;
@@ -229,6 +232,8 @@ int64_t sys_connect(const SyscallArgs& a) {
     Socket* s = TRY_SYS(socket_of_fd(fd_arg(a.arg[0]), &f));
     FileHold hold(f);
     SockName to = TRY_SYS(read_sockaddr(a.arg[1], a.arg[2]));
+    if (s->family() == net::kAfInet6 && a.arg[2] < 24 && to.family != 0)
+        return errno_result(Errno::kEINVAL);  // tcp_v6_connect's length check
     if (s->inet() != nullptr && to.family != s->family() && to.family != 0) {
         // An AF_INET socket takes only IPv4 addresses; an AF_INET6 one
         // maps IPv4 itself (::ffff:a.b.c.d).
