@@ -126,6 +126,8 @@ Result<void> set_timeout(Socket* s, int name, uint64_t uval, int len) {
     uint64_t ns = 0;
     if (tv.tv_sec < 0) {
         ns = 1;  // in the past: calls time out at once
+    } else if (tv.tv_sec >= 1'000'000'000'000) {
+        ns = ~uint64_t{0};  // longer than any run: for ever
     } else if (tv.tv_sec > 0 || tv.tv_usec > 0) {
         ns = static_cast<uint64_t>(tv.tv_sec) * kNsPerSec +
              static_cast<uint64_t>(tv.tv_usec) * kNsPerUsec;

@@ -59,8 +59,10 @@ Result<size_t> UnixSocket::send_stream(Span<const uint8_t> data, UnixRights* rig
     if (shut_wr_) return Error(Errno::kEPIPE);
     UnixSocket* d = peer_;
     if (d == nullptr || d->closed_ || d->shut_rd_) return Error(Errno::kEPIPE);
+    // Nothing to send sends nothing, descriptors included (as Linux's
+    // unix_stream_sendmsg: a read could not tell them from end of file).
+    if (data.size() == 0) return size_t{0};
     const bool with_rights = rights != nullptr && rights->count > 0;
-    if (data.size() == 0 && !with_rights) return size_t{0};
     size_t room = d->queue_room();
     if (room == 0) return Error(Errno::kEAGAIN);
     size_t want = data.size() < room ? data.size() : room;
@@ -74,7 +76,7 @@ Result<size_t> UnixSocket::send_stream(Span<const uint8_t> data, UnixRights* rig
         done = n;
     }
     bool first = true;
-    while (done < want || (first && with_rights && want == 0)) {
+    while (done < want) {
         size_t rest = want - done;
         size_t cap = rest < 4096 ? 4096 : (rest > 65536 ? 65536 : rest);
         void* mem = mm::heap_alloc(sizeof(Msg) + cap);
