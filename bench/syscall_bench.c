@@ -425,17 +425,27 @@ static void bench_epoll_wakeup(void) {
 int main(int argc, char** argv) {
     const char* dir = "/tmp";
     int sched = 0;
+    long sleep_s = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else if (strcmp(argv[i], "--sched") == 0) {
             sched = 1;
+        } else if (strcmp(argv[i], "--sleep") == 0 && i + 1 < argc) {
+            sleep_s = atol(argv[++i]);
         } else {
             fprintf(stderr,
-                    "usage: syscall-bench [--dir DIR] [--sched]\n"
-                    "  DIR for the files, default /tmp; --sched runs bench/sched instead\n");
+                    "usage: syscall-bench [--dir DIR] [--sched | --sleep S]\n"
+                    "  DIR for the files, default /tmp; --sched runs bench/sched instead;\n"
+                    "  --sleep S only sleeps S seconds (an idle program)\n");
             return 2;
         }
+    }
+    if (sleep_s >= 0) {
+        struct timespec t = {sleep_s, 0};
+        while (nanosleep(&t, &t) != 0) {
+        }
+        return 0;
     }
     if (sched) {
         bench_futex_pingpong();

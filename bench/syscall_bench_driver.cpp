@@ -131,6 +131,29 @@ bool summary(const Side& s, const Benchmark& b, double* best, double* med, std::
     return true;
 }
 
+// bench/sched's idle check: a program that sleeps 10 s in kiln, with the
+// counters of kiln run --stats — the kernel's halts and timer interrupts
+// (no tick: one of each per wake-up the program asked for) and the VM exits
+// kiln-vmm saw. Returns non-zero when it could not run.
+int print_idle(const std::string& kiln_cli, const std::string& program) {
+    std::vector<std::string> argv = {kiln_cli, "run", "--stats", "--net", "none", program,
+                                     "--sleep", "10"};
+    RunResult r = run_program(argv, Output::Capture, kTimeoutMs);
+    auto line = [&r](const char* prefix) {
+        size_t at = r.err.find(prefix);
+        if (at == std::string::npos) return std::string("(missing)");
+        size_t end = r.err.find('\n', at);
+        return r.err.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    };
+    printf("\nidle guest, sleeping 10 s (%s):\n  %s\n  %s\n", join(argv).c_str(),
+           line("kiln stats:").c_str(), line("kiln-vmm stats:").c_str());
+    if (!r.exited_with(0)) {
+        printf("  idle run failed: %s\n", describe(r, kTimeoutMs).c_str());
+        return 1;
+    }
+    return 0;
+}
+
 int print_table(const Side& native, const Side& kiln, int runs) {
     printf("%s: %d runs per side, native and kiln interleaved; best / median\n\n",
            kBenchmarks.size() == std::size(kSchedBenchmarks) ? "sched-bench" : "syscall-bench", runs);
@@ -214,6 +237,7 @@ int main(int argc, char** argv) {
             if (s->broken.empty()) run_once(*s);
     }
     int failed = print_table(native, kiln, o.runs);
+    if (o.sched) failed |= print_idle(kiln_cli, o.program);
     printf("\ncommands:\n  native  %s\n  kiln    %s\n", join(native.argv).c_str(),
            join(kiln.argv).c_str());
     fflush(stdout);

@@ -304,6 +304,7 @@ int run_command(const std::vector<std::string>& words) {
         mem = std::to_string(want / kMiB) + "M";
     }
     std::string cmdline = opt.strace ? "kiln.strace quiet" : "quiet";
+    if (opt.stats) cmdline += " kiln.stats";
     if (!opt.ip.empty()) cmdline += " kiln.ip=" + opt.ip;
     if (!opt.ip6.empty()) cmdline += " kiln.ip6=" + opt.ip6;
     std::vector<std::string> vmm_args = {vmm,        "--mem", mem,        "--cmdline", cmdline,
@@ -311,6 +312,7 @@ int run_command(const std::vector<std::string>& words) {
                                          opt.net};
     for (const auto& p : opt.publish) vmm_args.insert(vmm_args.end(), {"-p", p});
     if (!opt.mac.empty()) vmm_args.insert(vmm_args.end(), {"--mac", opt.mac});
+    if (opt.stats) vmm_args.push_back("--stats");
     vmm_args.push_back(kernel);
     std::vector<char*> cargs;
     for (auto& a : vmm_args) cargs.push_back(a.data());

@@ -25,6 +25,9 @@ const char kRunUsage[] =
     "  -e, --env KEY=VAL   set an environment variable (repeatable); -e KEY\n"
     "                      passes the host's value\n"
     "  --strace            print each system call the program makes to stderr\n"
+    "  --stats             when the VM ends, print its counters to stderr (VM\n"
+    "                      exits seen by kiln-vmm; halts, timer interrupts and\n"
+    "                      uptime seen by the kernel)\n"
     "  --copy SRC:DST      add the host file or directory tree SRC at DST in the\n"
     "                      image (repeatable)\n"
     "  --net MODE          user (default: user-mode networking, no root needed;\n"
@@ -122,6 +125,10 @@ bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, s
         if (w == "-h" || w == "--help") {
             out->help = true;
             return true;
+        }
+        if (w == "--stats") {
+            out->stats = true;
+            continue;
         }
         if (w == "--strace") {
             out->strace = true;

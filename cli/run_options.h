@@ -24,6 +24,7 @@ struct RunOptions {
     uint64_t mem_bytes = 0;
     std::vector<std::string> env;  // KEY=VAL, in order
     bool strace = false;
+    bool stats = false;  // --stats: kiln-vmm --stats and kiln.stats
     std::vector<CopySpec> copies;
     // Passed to kiln-vmm as given, after the same checks it makes
     // (vmm/net_options.h): --net, then each -p, then --mac.

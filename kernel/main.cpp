@@ -13,6 +13,7 @@
 #include "klog.h"
 #include "linux/syscall.h"
 #include "mm/memory.h"
+#include "sched/process.h"
 
 
 namespace kiln {
@@ -63,6 +64,7 @@ extern "C" [[noreturn]] void kiln_main(uint64_t start_info_pa, uint64_t flags,
     arch::enable_user_fpu();
     sys::init_syscall_table();
     sys::set_strace(cmdline_flag(boot_info.cmdline, "kiln.strace"));
+    sched::set_report_stats(cmdline_flag(boot_info.cmdline, "kiln.stats"));
     run_image_program(boot_info);  // returns only when the image names no program
     run_builtin_job(boot_info.cmdline);
 }

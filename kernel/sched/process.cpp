@@ -1,16 +1,38 @@
 #include "sched/process.h"
 
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/clock.h"
+#include "arch/x86_64/lapic.h"
+#include "dev/console.h"
+#include "kiln/format.h"
 #include "klog.h"
 
 namespace kiln::sched {
 namespace {
 Process the_process;
+bool report_stats = false;
+
+// kiln.stats: what the guest did while the program ran — how often the
+// vCPU halted and the timer interrupted it (an idle program should take
+// one halt and one timer interrupt per wake-up it asked for, no tick).
+// On the program's stderr: one console write, where the kernel log (the
+// UART) would cost a VM exit per byte and show in the counts it reports.
+void print_stats() {
+    char line[128];
+    size_t n = format(line, sizeof(line), "kiln stats: uptime %lu ms, %lu halts, %lu timer interrupts\n",
+                      arch::monotonic_ns() / 1000000, arch::halt_count(), arch::timer_interrupts());
+    dev::console_write(dev::Stream::kStderr, line, n < sizeof(line) ? n : sizeof(line) - 1);
 }
+}  // namespace
+
+void set_report_stats(bool on) { report_stats = on; }
 
 Process& current() { return the_process; }
 
-[[noreturn]] void exit_process(int status) { arch::shutdown(status & 0xff); }
+[[noreturn]] void exit_process(int status) {
+    if (report_stats) print_stats();
+    arch::shutdown(status & 0xff);
+}
 
 const char* signal_name(int sig) {
     static const char* const kNames[] = {

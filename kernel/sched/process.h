@@ -49,6 +49,9 @@ struct Process {
 // The process the current system call or fault belongs to.
 Process& current();
 
+// kiln.stats: exit_process prints halts, timer interrupts and uptime.
+void set_report_stats(bool on);
+
 // Ends the application (and the VM) with a shell-style status.
 [[noreturn]] void exit_process(int status);
 

@@ -694,6 +694,26 @@ TEST_F(Busybox, Echo) {
     EXPECT_EQ(r.out, "hello from busybox\n") << describe(r);
 }
 
+// An idle program costs no tick: a 0.3 s sleep is one halt and one timer
+// interrupt in the guest (kiln run --stats), and a handful of VM exits.
+TEST_F(Busybox, IdleSleepTakesNoTick) {
+    RunResult r = kiln_run({"--stats", "--net", "none", busybox_, "sleep", "0.3"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    unsigned long ms = 0, halts = 0, irqs = 0, exits = 0;
+    const size_t k = r.err.find("kiln stats:");
+    const size_t v = r.err.find("kiln-vmm stats:");
+    ASSERT_NE(k, std::string::npos) << describe(r);
+    ASSERT_NE(v, std::string::npos) << describe(r);
+    ASSERT_EQ(sscanf(r.err.c_str() + k, "kiln stats: uptime %lu ms, %lu halts, %lu timer interrupts",
+                     &ms, &halts, &irqs), 3)
+        << describe(r);
+    ASSERT_EQ(sscanf(r.err.c_str() + v, "kiln-vmm stats: exits=%lu", &exits), 1) << describe(r);
+    EXPECT_GE(ms, 300u) << describe(r);
+    EXPECT_LE(halts, 2u) << describe(r);
+    EXPECT_LE(irqs, 2u) << describe(r);
+    EXPECT_LE(exits, 6u) << describe(r);
+}
+
 TEST_F(Busybox, Cat) {
     RunResult r = bb({"cat", "/data/fruit.txt"});
     EXPECT_EQ(r.status, 0) << describe(r);

@@ -49,7 +49,16 @@ bool irq_enabled() {
 
 extern "C" void kiln_pvm_halt();  // entry.S: unmask + HALT hypercall, restartable
 
+namespace {
+uint64_t halts = 0;
+}
+
+uint64_t halt_count() {
+    return halts;
+}
+
 void wait_for_interrupt() {
+    halts++;
     if (pvm()) {
         kiln_pvm_halt();
         irq_disable();

@@ -35,6 +35,8 @@ private:
 // interrupts disabled. No lost wake-up: an interrupt pending at the call
 // ends the halt at once.
 void wait_for_interrupt();
+// Times the vCPU halted for an interrupt since boot (kiln.stats).
+uint64_t halt_count();
 
 // MSR write (a hypercall on kvm-pvm, ~6 us; wrmsr elsewhere).
 void wrmsr(uint32_t msr, uint64_t value);
