@@ -58,17 +58,25 @@ const char* family_name(int family) {
     }
 }
 
-// Families nobody implements here, said once each. (glibc's getaddrinfo
-// asks AF_NETLINK which addresses exist and assumes both kinds without.)
+// Families nobody implements here, said once each. AF_NETLINK only at
+// info level: glibc's getaddrinfo (AI_ADDRCONFIG) asks it which address
+// families are configured and, refused, assumes both, which is also the
+// safest answer here (with kiln.net.lazy the NIC is not up yet when it
+// asks, and an IPv4-less answer would make it return no IPv4 addresses).
+constexpr int kAfNetlink = 16;
+
 void note_family(int family) {
     static uint64_t said = 0;
     if (family < 0 || family >= 64 || (said & (1ull << family))) return;
     said |= 1ull << family;
     const char* name = family_name(family);
-    klog::warn(
+    const char* fmt =
         "kiln: socket family %d%s%s%s is not supported (AF_UNIX, AF_INET and AF_INET6 are); "
-        "EAFNOSUPPORT",
-        family, name ? " (" : "", name ? name : "", name ? ")" : "");
+        "EAFNOSUPPORT";
+    if (family == kAfNetlink)
+        klog::info(fmt, family, " (", name, ")");
+    else
+        klog::warn(fmt, family, name ? " (" : "", name ? name : "", name ? ")" : "");
 }
 
 Result<Socket*> make_socket(int family, int type, int protocol) {
