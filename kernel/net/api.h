@@ -125,6 +125,14 @@ struct TxFrame {
     bool needs_csum = false;
     uint16_t csum_start = 0;
     uint16_t csum_offset = 0;
+    // TCP segmentation offload (only when the device's tso_max() > 0):
+    // gso_size != 0 makes the frame one TCP segment longer than the MTU,
+    // for the device to cut into gso_size-byte segments (virtio-net
+    // GSO_TCPV4 or GSO_TCPV6 by gso_v6, hdr_len = Ethernet + IP + TCP
+    // header bytes). needs_csum is always set with it.
+    uint16_t gso_size = 0;
+    bool gso_v6 = false;
+    uint16_t hdr_len = 0;
 };
 
 class Device {
@@ -133,6 +141,9 @@ public:
     virtual MacAddr mac() const = 0;
     virtual uint16_t mtu() const = 0;  // IP MTU (1500 for Ethernet)
     virtual bool tx_csum_offload() const = 0;
+    // The largest IP packet the device segments for TCP (TxFrame::gso_size);
+    // 0 (the default) when it does not. Only used with tx_csum_offload().
+    virtual uint32_t tso_max() const { return 0; }
     // Queues a frame for sending (copied before returning); EAGAIN when the
     // device's queue is full (the stack drops or retries later, as a full
     // NIC queue would).

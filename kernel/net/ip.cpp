@@ -149,7 +149,7 @@ uint8_t* StackImpl::l4_start(const Route& r) {
 }
 
 Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t proto, size_t l4_len,
-                                  int csum_off, uint8_t ttl, uint8_t tclass) {
+                                  int csum_off, uint8_t ttl, uint8_t tclass, uint16_t gso_size) {
     bool v4 = r.src.is_v4();
     size_t hlen = v4 ? 20 : 40;
     bool lo = r.iface->is_loopback();
@@ -158,7 +158,10 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
     // logic, which we do not have, so it refuses.
     bool fragment = v4 && !lo && proto != kProtoTcp && hlen + l4_len > r.mtu;
     if (v4 ? hlen + l4_len > 65535 : l4_len > 65535) return Error(Errno::kEMSGSIZE);
-    if (!fragment && hlen + l4_len > r.mtu) return Error(Errno::kEMSGSIZE);
+    bool gso = gso_size != 0 && !lo && r.iface->csum_offload && r.iface->tso_max != 0 &&
+               hlen + l4_len <= r.iface->tso_max && proto == kProtoTcp;
+    if (gso_size != 0 && !gso && !lo) return Error(Errno::kEMSGSIZE);
+    if (!fragment && !gso && hlen + l4_len > r.mtu) return Error(Errno::kEMSGSIZE);
     uint8_t* ip = txbuf_ + (lo ? 0 : kEthHeader);
     uint8_t* l4 = ip + hlen;
     int csum_start = -1;
@@ -229,7 +232,7 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
         return {};
     }
     return link_output(r.iface, r.next_hop, v4 ? kEtherIpv4 : kEtherIpv6, txbuf_,
-                       kEthHeader + hlen + l4_len, csum_start, csum_off);
+                       kEthHeader + hlen + l4_len, csum_start, csum_off, gso ? gso_size : 0);
 }
 
 namespace {

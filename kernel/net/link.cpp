@@ -32,13 +32,19 @@ void free_pending(Neighbour& n) {
 }  // namespace
 
 Result<void> StackImpl::device_send(Interface* ifc, const uint8_t* frame, size_t len,
-                                    int csum_start, int csum_off) {
+                                    int csum_start, int csum_off, uint16_t gso_size) {
     TxFrame tf;
     tf.data = Bytes(frame, len);
     if (csum_start >= 0) {
         tf.needs_csum = true;
         tf.csum_start = static_cast<uint16_t>(csum_start);
         tf.csum_offset = static_cast<uint16_t>(csum_off);
+        if (gso_size != 0) {
+            // csum_start is where TCP begins; its data offset ends the headers.
+            tf.gso_size = gso_size;
+            tf.gso_v6 = load_be16(frame + 12) == kEtherIpv6;
+            tf.hdr_len = static_cast<uint16_t>(csum_start + (frame[csum_start + 12] >> 4) * 4);
+        }
     }
     auto r = ifc->dev->transmit(tf);
     if (!r.ok()) {
@@ -86,7 +92,8 @@ void fill_multicast_mac(const IpAddr& ip, uint8_t* mac) {
 }  // namespace
 
 Result<void> StackImpl::link_output(Interface* ifc, const IpAddr& next_hop, uint16_t ethertype,
-                                    uint8_t* frame, size_t len, int csum_start, int csum_off) {
+                                    uint8_t* frame, size_t len, int csum_start, int csum_off,
+                                    uint16_t gso_size) {
     __builtin_memcpy(frame + 6, ifc->mac.b, 6);
     store_be16(frame + 12, ethertype);
     bool bcast = next_hop.is_v4_broadcast();
@@ -98,16 +105,16 @@ Result<void> StackImpl::link_output(Interface* ifc, const IpAddr& next_hop, uint
     }
     if (bcast) {
         __builtin_memset(frame, 0xff, 6);
-        return device_send(ifc, frame, len, csum_start, csum_off);
+        return device_send(ifc, frame, len, csum_start, csum_off, gso_size);
     }
     if (next_hop.is_multicast()) {
         fill_multicast_mac(next_hop, frame);
-        return device_send(ifc, frame, len, csum_start, csum_off);
+        return device_send(ifc, frame, len, csum_start, csum_off, gso_size);
     }
     Neighbour* n = neighbour_find(ifc, next_hop);
     if (n != nullptr && n->resolved) {
         __builtin_memcpy(frame, n->mac.b, 6);
-        return device_send(ifc, frame, len, csum_start, csum_off);
+        return device_send(ifc, frame, len, csum_start, csum_off, gso_size);
     }
     bool fresh = n == nullptr;
     if (fresh) {
@@ -134,6 +141,7 @@ Result<void> StackImpl::link_output(Interface* ifc, const IpAddr& next_hop, uint
         f->len = len;
         f->csum_start = csum_start;
         f->csum_off = csum_off;
+        f->gso_size = gso_size;
         __builtin_memcpy(f->data, frame, len);
         if (n->pending_tail != nullptr)
             n->pending_tail->next = f;
@@ -174,7 +182,7 @@ void StackImpl::neighbour_update(Interface* ifc, const IpAddr& ip, const MacAddr
     while (f != nullptr) {
         PendingFrame* next = f->next;
         __builtin_memcpy(f->data, mac.b, 6);
-        (void)device_send(ifc, f->data, f->len, f->csum_start, f->csum_off);
+        (void)device_send(ifc, f->data, f->len, f->csum_start, f->csum_off, f->gso_size);
         mm::heap_free(f);
         f = next;
     }

@@ -258,7 +258,8 @@ public:
     uint32_t snd_wnd = 0, snd_wl1 = 0, snd_wl2 = 0, max_sndwnd = 0;
     uint8_t snd_wscale = 0, rcv_wscale = 0;
     bool wscale_ok = false;
-    uint16_t mss = 536;  // what we send per segment
+    uint16_t mss = 536;    // what we send per segment
+    uint32_t tso_seg = 0;  // longest segment the device cuts for us; 0: mss
     uint16_t peer_mss = 536;
     Ring sndq;                // bytes from SND.UNA on
     bool fin_queued = false;  // shutdown(WR)/close: FIN after the last byte

@@ -223,6 +223,8 @@ Result<Interface*> StackImpl::attach(Device* dev) {
     if (ifc->mtu < 576) ifc->mtu = 576;
     if (ifc->mtu > 9000) ifc->mtu = 9000;
     ifc->csum_offload = dev->tx_csum_offload();
+    uint32_t tso = ifc->csum_offload ? dev->tso_max() : 0;
+    ifc->tso_max = tso > 65535 ? 65535 : (tso > ifc->mtu ? tso : 0);
     ifc->v4_gateway = IpAddr::any4();
     ifc->v4_addr = IpAddr::any4();
     // The link-local address from the MAC's modified EUI-64 (RFC 4291 App. A).

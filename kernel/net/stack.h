@@ -50,6 +50,7 @@ public:
     MacAddr mac;
     uint16_t mtu = 1500;
     bool csum_offload = false;
+    uint32_t tso_max = 0;  // largest IP packet the device segments; 0: none
 
     bool has_v4 = false;
     IpAddr v4_addr;
@@ -108,6 +109,7 @@ struct PendingFrame {
     size_t len;
     int csum_start;
     int csum_off;
+    uint16_t gso_size;
     uint8_t data[];
 };
 
@@ -170,8 +172,11 @@ public:
     uint8_t* l4_start(const Route& r);
     // Sends the L4 bytes written at l4_start(r): fills the IP (and link)
     // header and the checksum, resolves the next hop.
+    // gso_size: a TCP segment longer than the MTU for the device to cut
+    // (Interface::tso_max).
     Result<void> ip_output(const Route& r, const IpAddr& dst, uint8_t proto, size_t l4_len,
-                           int csum_off, uint8_t ttl = 64, uint8_t tclass = 0);
+                           int csum_off, uint8_t ttl = 64, uint8_t tclass = 0,
+                           uint16_t gso_size = 0);
     // The L4 checksum of a received packet checks out (or the device said so).
     bool l4_csum_ok(const IpPacket& p) const;
     static uint64_t pseudo_sum(const IpAddr& src, const IpAddr& dst, uint8_t proto, size_t len);
@@ -179,9 +184,10 @@ public:
     // Link layer (link.cpp).
     // frame has the Ethernet header's 14 bytes at its start, to be filled.
     Result<void> link_output(Interface* ifc, const IpAddr& next_hop, uint16_t ethertype,
-                             uint8_t* frame, size_t len, int csum_start, int csum_off);
+                             uint8_t* frame, size_t len, int csum_start, int csum_off,
+                             uint16_t gso_size = 0);
     Result<void> device_send(Interface* ifc, const uint8_t* frame, size_t len, int csum_start,
-                             int csum_off);
+                             int csum_off, uint16_t gso_size = 0);
     void arp_input(Interface* ifc, Bytes pkt);
     Neighbour* neighbour_find(Interface* ifc, const IpAddr& ip);
     void neighbour_update(Interface* ifc, const IpAddr& ip, const MacAddr& mac, bool create);

@@ -253,6 +253,13 @@ void establish(TcpSocket* s) {
     if (s->user_mss > 0 && static_cast<uint32_t>(s->user_mss) < m) m = s->user_mss;
     if (m < 64) m = 64;
     s->mss = static_cast<uint16_t>(m);
+    // With segmentation offload a segment may be many MSS long; the device
+    // cuts it (whole segments, so each piece is a full one but the last).
+    s->tso_seg = 0;
+    if (r.ok() && r->iface->tso_max != 0 && r->iface->csum_offload) {
+        uint32_t room = r->iface->tso_max - (s->remote.is_v4() ? 40u : 60u);
+        if (room >= 2 * m) s->tso_seg = room / m * m;
+    }
     // RFC 6928's initial window, ten segments.
     s->cwnd = 10 * m;
     s->ssthresh = 0xffffffffu;

@@ -105,7 +105,8 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
     }
     size_t hlen = build_header(s, t, seq, flags, wnd, syn);
     if (len > 0) s->sndq.peek(seq - s->snd_una, t + hlen, len);
-    auto res = st->ip_output(*r, s->remote, kProtoTcp, hlen + len, 16, s->ttl, s->tos);
+    uint16_t gso = len > s->mss ? s->mss : 0;
+    auto res = st->ip_output(*r, s->remote, kProtoTcp, hlen + len, 16, s->ttl, s->tos, gso);
     if (!res.ok()) return false;
     if (flags & kAck) {
         s->tx_acks++;
@@ -193,7 +194,8 @@ void TcpSocket::output() {
         uint32_t win = snd_wnd < cwnd ? snd_wnd : cwnd;
         size_t usable = win > inflight ? win - inflight : 0;
         size_t len = avail;
-        if (len > mss) len = mss;
+        size_t max_seg = tso_seg > mss ? tso_seg : mss;
+        if (len > max_seg) len = max_seg;
         if (len > usable) len = usable;
         bool fin = fin_queued && len == avail;
         if (len == 0 && !fin) {

@@ -44,8 +44,18 @@ public:
     }
     uint16_t mtu() const override { return 1500; }
     bool tx_csum_offload() const override { return offload; }
+    uint32_t tso_max() const override { return tso; }
     Result<void> transmit(const TxFrame& f) override {
-        FUZZ_CHECK(f.data.size() >= 14 && f.data.size() <= 14 + 1500 + 4);
+        FUZZ_CHECK(f.data.size() >= 14);
+        if (f.gso_size != 0) {
+            // A segmentation-offload frame: TCP, headers inside, one MSS
+            // per piece, within what the device said it takes.
+            FUZZ_CHECK(tso != 0 && f.needs_csum && f.data.size() - 14 <= tso);
+            FUZZ_CHECK(f.hdr_len > f.csum_start && f.hdr_len < f.data.size());
+            FUZZ_CHECK(f.gso_size <= 1500 - 40);
+        } else {
+            FUZZ_CHECK(f.data.size() <= 14 + 1500 + 4);
+        }
         uint16_t type = load_be16(f.data.data() + 12);
         FUZZ_CHECK(type == kEtherIpv4 || type == kEtherArp || type == kEtherIpv6);
         if (f.needs_csum) FUZZ_CHECK(f.csum_start + f.csum_offset + 2u <= f.data.size());
@@ -67,6 +77,7 @@ public:
         return {};
     }
     bool offload = false;
+    uint32_t tso = 0;
     size_t frames = 0;
     uint32_t last_nxt = 0;  // the sequence number after the last TCP segment sent
     uint32_t last_ack = 0;  // the last ACK number sent
@@ -98,6 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     init_heap();
     NullDevice dev;
     dev.offload = size > 0 && (data[0] & 1);
+    dev.tso = size > 0 && (data[0] & 0x20) ? 65535 : 0;
     Stack* st = Stack::create();
     FUZZ_CHECK(st != nullptr);
     uint64_t now = 1000000000;

@@ -785,3 +785,60 @@ TEST_F(NetTcp, ManyConnectionsUnderLossLeaveNothingBehind) {
     // themselves and their neighbour entries hold no heap memory).
     EXPECT_EQ(mm::heap_stats().live_allocations, live0);
 }
+
+TEST(NetTso, LargeSegmentsCutByTheDevice) {
+    NetLink link(true);
+    link.dev[0].tso = 65535;
+    Stack* a = Stack::create();
+    Stack* b = Stack::create();
+    kiln_test::config_v4(a, link.attach(0, a), 1);
+    kiln_test::config_v4(b, link.attach(1, b), 2);
+    b->set_now(link.now);
+    Socket* l = *b->socket(kAfInet, kSockStream, 0);
+    ASSERT_TRUE(l->bind(v4addr(0, 0, 0, 0, 80)).ok());
+    ASSERT_TRUE(l->listen(4).ok());
+    a->set_now(link.now);
+    Socket* c = *a->socket(kAfInet, kSockStream, 0);
+    EXPECT_EQ(c->connect(v4addr(10, 0, 0, 2, 80)).error(), Errno::kEINPROGRESS);
+    Socket* s = nullptr;
+    ASSERT_TRUE(link.run_until(
+        [&] {
+            auto r = l->accept(nullptr);
+            if (r.ok()) s = *r;
+            return s != nullptr;
+        },
+        kSec));
+    EXPECT_GT(static_cast<TcpSocket*>(c)->tso_seg, 1460u);
+    std::vector<uint8_t> d(3 << 20);
+    for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(i * 7 + (i >> 12));
+    link.loss_percent = 1;
+    size_t off = 0;
+    std::vector<uint8_t> got, buf(1 << 16);
+    ASSERT_TRUE(link.run_until(
+        [&] {
+            a->set_now(link.now);
+            while (off < d.size()) {
+                auto r = c->send(Span<const uint8_t>(d.data() + off, d.size() - off), 0, nullptr);
+                if (!r.ok()) break;
+                off += *r;
+            }
+            for (;;) {
+                auto r = s->recv(Span<uint8_t>(buf.data(), buf.size()), 0, nullptr, nullptr);
+                if (!r.ok() || *r == 0) break;
+                got.insert(got.end(), buf.begin(), buf.begin() + *r);
+            }
+            return got.size() == d.size();
+        },
+        300 * kSec));
+    EXPECT_TRUE(got == d);
+    // Most data left as large segments: far fewer frames than MSS-sized.
+    EXPECT_GT(link.dev[0].gso_frames, 10u);
+    size_t transmits = 0;
+    (void)transmits;
+    c->close();
+    s->close();
+    l->close();
+    link.run_for(200 * kSec);
+    mm::destroy(a);
+    mm::destroy(b);
+}

@@ -1,5 +1,6 @@
 #include "net_test_support.h"
 
+#include <gtest/gtest.h>
 #include <string.h>
 
 #include "fs_test_support.h"
@@ -9,6 +10,48 @@ namespace kiln_test {
 kiln::Result<void> FakeDevice::transmit(const TxFrame& frame) {
     if (full) return kiln::Error(kiln::Errno::kEAGAIN);
     std::vector<uint8_t> d(frame.data.begin(), frame.data.end());
+    if (frame.gso_size != 0) {
+        // Segment as a NIC (or the host's TAP) does: full segments but the
+        // last, sequence numbers advanced, FIN/PSH on the last only.
+        EXPECT_TRUE(frame.needs_csum);
+        EXPECT_LE(d.size() - 14, tso);
+        gso_frames++;
+        size_t hl = frame.hdr_len, cs = frame.csum_start;
+        size_t payload = d.size() - hl;
+        uint32_t seq0 = kiln::load_be32(d.data() + cs + 4);
+        uint8_t flags = d[cs + 13];
+        for (size_t off = 0, k = 0; off < payload; off += frame.gso_size, ++k) {
+            size_t n = payload - off < frame.gso_size ? payload - off : frame.gso_size;
+            std::vector<uint8_t> seg(d.begin(), d.begin() + hl);
+            seg.insert(seg.end(), d.begin() + hl + off, d.begin() + hl + off + n);
+            uint8_t* ip = seg.data() + 14;
+            size_t l4len = hl - cs + n;
+            if (frame.gso_v6) {
+                kiln::store_be16(ip + 4, static_cast<uint16_t>(l4len));
+            } else {
+                kiln::store_be16(ip + 2, static_cast<uint16_t>(cs - 14 + l4len));
+                kiln::store_be16(ip + 4, static_cast<uint16_t>(kiln::load_be16(ip + 4) + k));
+                kiln::store_be16(ip + 10, 0);
+                kiln::store_be16(ip + 10, kiln::internet_checksum(ip, cs - 14));
+            }
+            uint8_t* t = seg.data() + cs;
+            kiln::store_be32(t + 4, seq0 + static_cast<uint32_t>(off));
+            if (off + n < payload) t[13] = static_cast<uint8_t>(flags & ~0x09);
+            kiln::store_be16(t + 16, 0);
+            kiln::net::IpAddr src, dst;
+            if (frame.gso_v6) {
+                src = kiln::net::IpAddr::v6(ip + 8);
+                dst = kiln::net::IpAddr::v6(ip + 24);
+            } else {
+                src = kiln::net::IpAddr::v4(ip + 12);
+                dst = kiln::net::IpAddr::v4(ip + 16);
+            }
+            uint64_t ps = kiln::net::StackImpl::pseudo_sum(src, dst, kiln::net::kProtoTcp, l4len);
+            kiln::store_be16(t + 16, kiln::csum_finish(kiln::csum_partial(t, l4len, ps)));
+            link_->enqueue(side_, seg.data(), seg.size());
+        }
+        return {};
+    }
     if (frame.needs_csum) {
         // Do what a NIC with checksum offload does (virtio-net §5.1.6.2).
         uint64_t s =

@@ -36,10 +36,13 @@ public:
     MacAddr mac() const override { return mac_; }
     uint16_t mtu() const override { return mtu_; }
     bool tx_csum_offload() const override { return offload_; }
+    uint32_t tso_max() const override { return tso; }
     kiln::Result<void> transmit(const TxFrame& frame) override;
 
     uint16_t mtu_ = 1500;
     bool full = false;  // transmit answers EAGAIN
+    uint32_t tso = 0;   // segmentation offload up to this IP length
+    size_t gso_frames = 0;
 
 private:
     NetLink* link_;
