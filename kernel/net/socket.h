@@ -249,7 +249,7 @@ public:
     void setup_buffers();
     void maybe_window_update();
     void close_children_and_stop();
-    void ack_received_data(bool force_now);
+    void ack_received_data(bool force_now, size_t bytes);
 
     TcpState state = TcpState::kClosed;
 
@@ -300,7 +300,8 @@ public:
     int persist_shift = 0;
     int keep_probes = 0;
     uint64_t last_rx = 0;
-    int ack_pending = 0;   // full segments received and not yet acknowledged
+    int ack_pending = 0;  // segments received and not yet acknowledged
+    size_t ack_pending_bytes = 0;
     uint32_t tx_acks = 0;  // segments sent carrying an ACK (to tell if one went)
 
     // Options.

@@ -572,12 +572,14 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
                     for (int i = 0; i + 1 < nooo; ++i) ooo[i] = ooo[i + 1];
                     nooo--;
                 }
-                // Full segments are acknowledged every second one; a
-                // filled hole at once (RFC 5681 §4.2).
+                // At least every second full-sized segment's worth of bytes
+                // is acknowledged (RFC 5681 §4.2; counted in bytes, so a
+                // device's coalesced 64 KiB segment is answered at once, as
+                // Linux does after GRO); a filled hole at once.
                 if (had_holes)
                     need_ack = true;
-                else if (data.size() >= mss || nooo == 0)
-                    ack_received_data(false);
+                else
+                    ack_received_data(false, data.size());
             } else {
                 rcvq.write_at(base + off, data.data(), data.size());
                 uint32_t s0 = seq, e0 = seq + static_cast<uint32_t>(data.size());

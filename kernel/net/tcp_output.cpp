@@ -111,6 +111,7 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
     if (flags & kAck) {
         s->tx_acks++;
         s->ack_pending = 0;
+        s->ack_pending_bytes = 0;
         s->t_delack = kNever;
         uint32_t adv = syn ? wnd : (wnd << s->rcv_wscale);
         if (seq_gt(s->rcv_nxt + adv, s->rcv_adv)) s->rcv_adv = s->rcv_nxt + adv;
@@ -165,9 +166,10 @@ void TcpSocket::retransmit_first() {
     rtt_timing = false;  // Karn: no sample from a retransmitted segment
 }
 
-void TcpSocket::ack_received_data(bool force_now) {
+void TcpSocket::ack_received_data(bool force_now, size_t bytes) {
     ack_pending++;
-    if (force_now || ack_pending >= 2) {
+    ack_pending_bytes += bytes;
+    if (force_now || ack_pending_bytes >= 2u * mss) {
         send_ack();
     } else if (t_delack == kNever) {
         arm(t_delack, stack_->now() + kDelAck);

@@ -329,3 +329,33 @@ TEST_F(NetTcpPacket, WindowScaleOnlyWhenThePeerOffersIt) {
     EXPECT_EQ((t[12] >> 4) * 4, 28);
     EXPECT_EQ(t[25], 3);
 }
+
+TEST_F(NetTcpPacket, CoalescedSegmentIsAcknowledgedAtOnce) {
+    // A device that coalesces (virtio-net GUEST_TSO, GRO) hands over one
+    // segment of many MSS: it is acknowledged without the delayed-ACK wait.
+    uint32_t snd = handshake(4200, 3000);
+    Socket* c = *l->accept(nullptr);
+    size_t mark = link.sent.size();
+    Seg g;
+    g.sport = 4200;
+    g.seq = 3001;
+    g.ack = snd;
+    g.flags = kAck;
+    g.data.assign(14480, 'z');
+    send(g);
+    EXPECT_EQ(c->readable_bytes(), 14480u);
+    auto r = replies(mark);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].ack, 3001u + 14480u);
+    // A small one waits for the delayed-ACK timer (40 ms).
+    mark = link.sent.size();
+    g.seq = 3001 + 14480;
+    g.data.assign(100, 'y');
+    send(g);
+    EXPECT_TRUE(replies(mark).empty());
+    link.run_for(50 * kMs);
+    r = replies(mark);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].ack, 3001u + 14580u);
+    c->close();
+}
