@@ -328,4 +328,7 @@ public:
     bool connect_reported = false;  // EINPROGRESS then one EALREADY/EISCONN
 };
 
+// Takes an embryonic connection off its listener's SYN queue (tcp_input.cpp).
+void tcp_unlink_syn(TcpSocket* l, TcpSocket* c);
+
 }  // namespace kiln::net
