@@ -422,3 +422,54 @@ TEST_F(NetPair, FragmentsAreReassembled) {
     EXPECT_EQ(impl(b)->fragments_deadline(), kNever);
     sb->close();
 }
+
+TEST_F(NetPair, OffLinkTrafficGoesThroughTheGateway) {
+    // a: 10.0.0.1/24 with gateway 10.0.0.2 (b plays the router's part on
+    // the link); a datagram to 192.0.2.7 is framed for b's MAC.
+    kiln_test::config_v4(a, ia, 1, 24, 2);
+    Socket* u = udp(a, 0);
+    SockAddr far = v4addr(192, 0, 2, 7, 53);
+    size_t mark = link.sent.size();
+    ASSERT_TRUE(u->send(Span<const uint8_t>((const uint8_t*)"q", 1), 0, &far).ok());
+    link.run_for(10 * kMs);
+    bool via_gw = false;
+    for (const Frame& f : link.frames_from(0, mark)) {
+        if (load_be16(f.data.data() + 12) != kEtherIpv4) continue;
+        EXPECT_EQ(memcmp(f.data.data(), link.dev[1].mac().b, 6), 0);
+        EXPECT_EQ(f.data[14 + 16], 192);  // the IP destination is the far host
+        via_gw = true;
+    }
+    EXPECT_TRUE(via_gw);
+    // Without a gateway: ENETUNREACH.
+    kiln_test::config_v4(a, ia, 1, 24, 0);
+    EXPECT_EQ(u->send(Span<const uint8_t>((const uint8_t*)"q", 1), 0, &far).error(),
+              Errno::kENETUNREACH);
+    u->close();
+}
+
+TEST_F(NetPair, UnknownProtocolGetsProtocolUnreachable) {
+    const uint8_t sip[4] = {10, 0, 0, 1}, dip[4] = {10, 0, 0, 2};
+    auto f = eth_ipv4(link.dev[1].mac(), link.dev[0].mac(), sip, dip, 99, {1, 2, 3, 4});
+    size_t mark = link.sent.size();
+    link.inject(1, f);
+    link.run_for(10 * kMs);
+    bool got = false;
+    for (const Frame& r : link.frames_from(1, mark)) {
+        const uint8_t* ip = r.data.data() + 14;
+        if (load_be16(r.data.data() + 12) == kEtherIpv4 && ip[9] == kProtoIcmp && ip[20] == 3 &&
+            ip[21] == 2) {
+            EXPECT_EQ(ip[20 + 8 + 9], 99);  // the quoted header
+            got = true;
+        }
+    }
+    EXPECT_TRUE(got);
+    // Not for a broadcast, though.
+    const uint8_t bcast[4] = {255, 255, 255, 255};
+    MacAddr all;
+    memset(all.b, 0xff, 6);
+    f = eth_ipv4(all, link.dev[0].mac(), sip, bcast, 99, {1, 2, 3, 4});
+    mark = link.sent.size();
+    link.inject(1, f);
+    link.run_for(10 * kMs);
+    EXPECT_TRUE(link.frames_from(1, mark).empty());
+}
