@@ -56,8 +56,15 @@ void StackImpl::icmp4_input(IpPacket& p) {
             case 3:  // port
                 err = static_cast<int>(Errno::kECONNREFUSED);
                 break;
-            case 4:  // fragmentation needed (we send DF only with TCP's MSS)
+            case 4: {
+                // Fragmentation needed (RFC 1191): the path is narrower than
+                // our MSS assumed; only TCP sends with DF.
+                if (q[9] != kProtoTcp) return;
+                TcpSocket* t = tcp_lookup(IpAddr::v4(q + 12), load_be16(q + ihl),
+                                          IpAddr::v4(q + 16), load_be16(q + ihl + 2));
+                if (t != nullptr) t->path_mtu(load_be16(m.data() + 6));
                 return;
+            }
             default:
                 err = static_cast<int>(Errno::kEHOSTUNREACH);
                 break;

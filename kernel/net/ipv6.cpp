@@ -6,6 +6,7 @@
 // Extension headers: hop-by-hop, routing and destination options are
 // skipped; fragments are dropped (FIXME: no IPv6 reassembly; our TCP MSS
 // never needs it and few UDP peers send IPv6 fragments).
+#include "net/socket.h"
 #include "net/stack.h"
 
 namespace kiln::net {
@@ -202,6 +203,16 @@ void StackImpl::icmp6_input(IpPacket& p) {
                             : static_cast<int>(Errno::kEHOSTUNREACH);
         icmp_report_error(this, q[6], IpAddr::v6(q + 8), load_be16(q + 40), IpAddr::v6(q + 24),
                           load_be16(q + 42), err);
+        return;
+    }
+    if (type == 2 && m.size() >= 8 + 40 + 8) {
+        // Packet too big (RFC 8201): TCP sends smaller segments.
+        const uint8_t* q = m.data() + 8;
+        if ((q[0] >> 4) != 6 || q[6] != kProtoTcp) return;
+        TcpSocket* t =
+            tcp_lookup(IpAddr::v6(q + 8), load_be16(q + 40), IpAddr::v6(q + 24), load_be16(q + 42));
+        uint32_t mtu = load_be32(m.data() + 4);
+        if (t != nullptr) t->path_mtu(mtu > 65535 ? 65535 : static_cast<uint16_t>(mtu));
         return;
     }
     if (type < 133 || type > 136 || ifc->is_loopback()) return;

@@ -250,6 +250,8 @@ public:
     void maybe_window_update();
     void close_children_and_stop();
     void ack_received_data(bool force_now, size_t bytes);
+    // ICMP says the path carries IP packets of at most mtu bytes.
+    void path_mtu(uint16_t mtu);
 
     TcpState state = TcpState::kClosed;
 

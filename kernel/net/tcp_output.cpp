@@ -121,6 +121,24 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
 
 }  // namespace
 
+void TcpSocket::path_mtu(uint16_t mtu) {
+    // Trust no report below the protocol minimums (576 for IPv4 as RFC
+    // 1191 §3 suggests, 1280 for IPv6) nor one that would not shrink.
+    uint16_t floor = remote.is_v4() ? 576 : 1280;
+    if (mtu < floor) mtu = floor;
+    uint32_t m = mtu - (remote.is_v4() ? 40u : 60u);
+    if (state == TcpState::kListen || state == TcpState::kClosed || m >= mss) return;
+    mss = static_cast<uint16_t>(m);
+    tso_seg = 0;
+    if (cwnd > 10u * mss) cwnd = 10u * mss;
+    // What was sent in the larger size is gone: send it again now.
+    if (snd_una != snd_max && state != TcpState::kSynSent && state != TcpState::kSynReceived) {
+        snd_nxt = snd_una;
+        rtt_timing = false;
+        output();
+    }
+}
+
 void TcpSocket::start_rtx_timer() {
     arm(t_rtx, stack_->now() + rto);
 }

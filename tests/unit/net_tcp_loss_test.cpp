@@ -300,3 +300,61 @@ TEST(NetTso, LargeSegmentsCutByTheDevice) {
     mm::destroy(a);
     mm::destroy(b);
 }
+
+TEST_F(NetTcp, PathMtuFromIcmpFragmentationNeeded) {
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    // A router on the way takes only 1000-byte packets and says so.
+    std::vector<Frame> too_big;
+    link.drop_if = [&](const Frame& f) {
+        if (f.from == 0 && f.data.size() > 14 + 1000) {
+            too_big.push_back(f);
+            return true;
+        }
+        return false;
+    };
+    auto d = pattern(30000, 31);
+    size_t off = 0;
+    std::vector<uint8_t> got, buf(65536);
+    ASSERT_TRUE(link.run_until(
+        [&] {
+            for (const Frame& f : too_big) {
+                std::vector<uint8_t> icmp(8 + 28);
+                icmp[0] = 3;
+                icmp[1] = 4;
+                store_be16(icmp.data() + 6, 1000);
+                memcpy(icmp.data() + 8, f.data.data() + 14, 28);
+                store_be16(icmp.data() + 2, internet_checksum(icmp.data(), icmp.size()));
+                std::vector<uint8_t> fr(14 + 20 + icmp.size());
+                memcpy(fr.data(), link.dev[0].mac().b, 6);
+                memcpy(fr.data() + 6, link.dev[1].mac().b, 6);
+                store_be16(fr.data() + 12, kEtherIpv4);
+                uint8_t* ip = fr.data() + 14;
+                ip[0] = 0x45;
+                store_be16(ip + 2, static_cast<uint16_t>(20 + icmp.size()));
+                ip[8] = 64;
+                ip[9] = kProtoIcmp;
+                const uint8_t router[4] = {10, 0, 0, 2};
+                memcpy(ip + 12, router, 4);
+                memcpy(ip + 16, f.data.data() + 14 + 12, 4);
+                store_be16(ip + 10, internet_checksum(ip, 20));
+                memcpy(ip + 20, icmp.data(), icmp.size());
+                link.inject(0, fr);
+            }
+            too_big.clear();
+            a->set_now(link.now);
+            if (off < d.size()) {
+                auto r = c->send(Span<const uint8_t>(d.data() + off, d.size() - off), 0, nullptr);
+                if (r.ok()) off += *r;
+            }
+            auto r = s->recv(Span<uint8_t>(buf.data(), buf.size()), 0, nullptr, nullptr);
+            if (r.ok()) got.insert(got.end(), buf.begin(), buf.begin() + *r);
+            return got.size() == d.size();
+        },
+        10 * kSec));
+    EXPECT_EQ(got, d);
+    EXPECT_EQ(static_cast<TcpSocket*>(c)->mss, 960);
+    c->close();
+    s->close();
+    lsock->close();
+}
