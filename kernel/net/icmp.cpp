@@ -62,7 +62,7 @@ void StackImpl::icmp4_input(IpPacket& p) {
                 if (q[9] != kProtoTcp) return;
                 TcpSocket* t = tcp_lookup(IpAddr::v4(q + 12), load_be16(q + ihl),
                                           IpAddr::v4(q + 16), load_be16(q + ihl + 2));
-                if (t != nullptr) t->path_mtu(load_be16(m.data() + 6));
+                if (t != nullptr) t->path_mtu(load_be16(m.data() + 6), load_be32(q + ihl + 4));
                 return;
             }
             default:

@@ -212,7 +212,8 @@ void StackImpl::icmp6_input(IpPacket& p) {
         TcpSocket* t =
             tcp_lookup(IpAddr::v6(q + 8), load_be16(q + 40), IpAddr::v6(q + 24), load_be16(q + 42));
         uint32_t mtu = load_be32(m.data() + 4);
-        if (t != nullptr) t->path_mtu(mtu > 65535 ? 65535 : static_cast<uint16_t>(mtu));
+        if (t != nullptr)
+            t->path_mtu(mtu > 65535 ? 65535 : static_cast<uint16_t>(mtu), load_be32(q + 44));
         return;
     }
     if (type < 133 || type > 136 || ifc->is_loopback()) return;

@@ -250,8 +250,9 @@ public:
     void maybe_window_update();
     void close_children_and_stop();
     void ack_received_data(bool force_now, size_t bytes);
-    // ICMP says the path carries IP packets of at most mtu bytes.
-    void path_mtu(uint16_t mtu);
+    // ICMP says the path carries IP packets of at most mtu bytes; seq is
+    // the quoted segment's (RFC 5927 §4.1: believed only if in flight).
+    void path_mtu(uint16_t mtu, uint32_t seq);
 
     TcpState state = TcpState::kClosed;
 

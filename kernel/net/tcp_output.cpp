@@ -121,7 +121,8 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
 
 }  // namespace
 
-void TcpSocket::path_mtu(uint16_t mtu) {
+void TcpSocket::path_mtu(uint16_t mtu, uint32_t seq) {
+    if (!(seq_le(snd_una, seq) && seq_lt(seq, snd_max))) return;
     // Trust no report below the protocol minimums (576 for IPv4 as RFC
     // 1191 §3 suggests, 1280 for IPv6) nor one that would not shrink.
     uint16_t floor = remote.is_v4() ? 576 : 1280;
