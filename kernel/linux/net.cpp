@@ -2,7 +2,7 @@
 // accept(2)/accept4, connect(2), shutdown(2), getsockname(2),
 // getpeername(2), sendto(2), recvfrom(2)). AF_UNIX sockets are
 // net/unix.h's, AF_INET and AF_INET6 the TCP/IP stack's (net/api.h,
-// through net/service.h); the blocking cores are net_socket.cpp's, the
+// through net/service.h); the blocking cores are net_block.cpp's, the
 // message calls net_msg.cpp's and the options net_opts.cpp's.
 #include "klog.h"
 #include "linux/fs_common.h"

@@ -1,9 +1,10 @@
 // Sockets as open files: an fs::Inode of type kSocket in front of an
 // AF_UNIX socket (net/unix.h) or one of the TCP/IP stack's (net/api.h), the
 // socket addresses of the ABI (sockaddr_un, sockaddr_in, sockaddr_in6) and
-// the blocking send/receive/accept/connect cores the socket system calls
-// (net.cpp, net_msg.cpp, net_opts.cpp) share. read(2)/write(2)/sendfile(2)
-// reach the same objects through the file layer (fs_common.h).
+// the blocking send/receive/accept/connect cores (net_block.cpp) the
+// socket system calls (net.cpp, net_msg.cpp, net_opts.cpp) share.
+// read(2)/write(2)/sendfile(2) reach the same objects through the file
+// layer (fs_common.h).
 #pragma once
 
 #include <stddef.h>
