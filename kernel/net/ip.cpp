@@ -2,7 +2,8 @@
 // fragment reassembly, routing (on-link vs gateway, loopback), output; and
 // the pieces of the transmit path IPv6 shares (checksums, the L4 offset).
 //
-// Reassembly is bounded (RFC 791 §3.2 leaves the limits to the host):
+// Reassembly, shared with IPv6 (RFC 8200 §4.5), is bounded (RFC 791 §3.2
+// leaves the limits to the host):
 // kMaxFragments datagrams at once, each at most 65535 bytes, given up after
 // 30 s, and a datagram whose pieces need more than kFragRanges separate runs
 // is dropped. Sent datagrams are never fragmented: TCP picks an MSS that
@@ -21,7 +22,8 @@ constexpr int kFragRanges = 32;
 
 struct Fragments {
     IpAddr src, dst;
-    uint16_t id;
+    uint32_t id;
+    bool v4;
     uint8_t proto;
     uint8_t ttl;
     Interface* iface;
@@ -331,17 +333,20 @@ void StackImpl::ipv4_input(Interface* ifc, Bytes pkt, bool csum_valid, bool link
         deliver(p);
         return;
     }
+    fragment_input(p, load_be16(h + 4), offset, more);
+}
+
+void StackImpl::fragment_input(IpPacket& p, uint32_t id, uint32_t offset, bool more) {
     size_t len = p.payload.size();
-    if ((more && (len % 8) != 0) || len == 0 || offset + len > 65535 - 20) {
+    if ((more && (len % 8) != 0) || len == 0 || offset + len > 65535 - (p.v4 ? 20 : 0)) {
         stats.rx_dropped++;
         return;
     }
-    uint16_t id = load_be16(h + 4);
     Fragments* f = nullptr;
     Fragments** slot = nullptr;
     for (Fragments*& x : frags) {
-        if (x != nullptr && x->id == id && x->proto == p.proto && x->src == p.src &&
-            x->dst == p.dst) {
+        if (x != nullptr && x->id == id && x->v4 == p.v4 && x->proto == p.proto &&
+            x->src == p.src && x->dst == p.dst) {
             f = x;
             slot = &x;
             break;
@@ -361,8 +366,9 @@ void StackImpl::ipv4_input(Interface* ifc, Bytes pkt, bool csum_valid, bool link
         f->src = p.src;
         f->dst = p.dst;
         f->id = id;
+        f->v4 = p.v4;
         f->proto = p.proto;
-        f->iface = ifc;
+        f->iface = p.iface;
         f->expires = now_ + kFragTimeout;
         f->total = -1;
         f->nranges = 0;

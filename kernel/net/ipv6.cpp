@@ -4,8 +4,9 @@
 // autoconfiguration (RFC 4862) from an advertised /64 prefix.
 //
 // Extension headers: hop-by-hop, routing and destination options are
-// skipped; fragments are dropped (FIXME: no IPv6 reassembly; our TCP MSS
-// never needs it and few UDP peers send IPv6 fragments).
+// skipped; fragments are reassembled (shared with IPv4, ip.cpp). We never
+// fragment what we send over IPv6 (FIXME: a UDP datagram beyond the link
+// MTU is refused with EMSGSIZE).
 #include "net/socket.h"
 #include "net/stack.h"
 
@@ -91,8 +92,25 @@ void StackImpl::ipv6_input(Interface* ifc, Bytes pkt, bool csum_valid, bool link
         }
         break;
     }
-    if (next == 44 || next == 0 || next == 43 || next == 60) {
-        stats.rx_dropped++;  // a fragment, or too many extension headers
+    if (next == 44) {
+        // A fragment (RFC 8200 §4.5): reassembled with IPv4's machinery;
+        // the reassembled payload starts at the upper-layer header.
+        if (off + 8 > end) return;
+        uint16_t fo = load_be16(pkt.data() + off + 2);
+        uint32_t id = load_be32(pkt.data() + off + 4);
+        p.proto = pkt[off];
+        p.payload = pkt.subspan(off + 8, end - off - 8);
+        uint32_t offset = fo & 0xfff8u;
+        bool more = (fo & 1) != 0;
+        if (!more && offset == 0) {
+            deliver(p);  // an atomic fragment (RFC 6946)
+            return;
+        }
+        fragment_input(p, id, offset, more);
+        return;
+    }
+    if (next == 0 || next == 43 || next == 60) {
+        stats.rx_dropped++;  // too many extension headers
         return;
     }
     p.proto = next;

@@ -200,6 +200,9 @@ public:
     void deliver(IpPacket& p);
     void icmp4_input(IpPacket& p);
     void icmp_error(const IpPacket& p, uint8_t type, uint8_t code);
+    // One fragment (p.payload, at byte `offset`); delivers the datagram
+    // once complete.
+    void fragment_input(IpPacket& p, uint32_t id, uint32_t offset, bool more);
     void fragments_expire();
     uint64_t fragments_deadline() const;
 

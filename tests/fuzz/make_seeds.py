@@ -296,6 +296,15 @@ def net_seeds():
     ip6 = struct.pack("!IHBB", 0x60000000, len(t6), 6, 64) + src6 + dst6
     write("net", "ipv6-tcp-syn", rec(0x10, STACK_MAC + PEER_MAC + b"\x86\xdd" + ip6 + t6) +
           rec(2, b"\0" * 2) + rec(3, b"\0"))
+    # IPv6 fragments: the second half first, then the first.
+    u6 = struct.pack("!HHHH", 5353, 53, 8 + 40, 0) + bytes(range(40))
+    frags = b""
+    for off, more in ((24, 0), (0, 1)):
+        piece = u6[off:off + 24] if more else u6[off:]
+        fh = struct.pack("!BBHI", 17, 0, off | more, 0x1234)
+        ip6 = struct.pack("!IHBB", 0x60000000, 8 + len(piece), 44, 64) + src6 + dst6
+        frags += rec(0x10, STACK_MAC + PEER_MAC + b"\x86\xdd" + ip6 + fh + piece)
+    write("net", "ipv6-fragments", frags + rec(3, b"\0") + rec(2, struct.pack("<H", 61000)))
     write("net", "empty", b"")
     write("net", "short-frames", rec(0, b"") + rec(0, b"\x01") + rec(0, STACK_MAC + PEER_MAC + b"\x08"))
 

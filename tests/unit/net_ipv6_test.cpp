@@ -318,3 +318,45 @@ TEST_F(NetIpv6, ClosedPortGivesIcmpv6AndEconnrefused) {
     u->close();
     c->close();
 }
+
+TEST_F(NetIpv6, FragmentsAreReassembled) {
+    Socket* u = sock(b, kAfInet6, kSockDgram);
+    ASSERT_TRUE(u->bind(v6addr("::", 53)).ok());
+    SockAddr src = v6addr("fd00::1", 0), dst = v6addr("fd00::2", 0);
+    std::vector<uint8_t> udp(8 + 3000);
+    store_be16(udp.data(), 5353);
+    store_be16(udp.data() + 2, 53);
+    store_be16(udp.data() + 4, static_cast<uint16_t>(udp.size()));
+    for (size_t k = 8; k < udp.size(); ++k) udp[k] = static_cast<uint8_t>(k * 3);
+    uint64_t ps =
+        StackImpl::pseudo_sum(IpAddr::v6(src.addr), IpAddr::v6(dst.addr), kProtoUdp, udp.size());
+    store_be16(udp.data() + 6, csum_finish(csum_partial(udp.data(), udp.size(), ps)));
+    const size_t cut = 1448;
+    for (int k = 1; k >= 0; --k) {  // the last piece first
+        size_t off = k == 0 ? 0 : cut;
+        size_t n = k == 0 ? cut : udp.size() - cut;
+        std::vector<uint8_t> f(14 + 40 + 8 + n);
+        memcpy(f.data(), link.dev[1].mac().b, 6);
+        memcpy(f.data() + 6, link.dev[0].mac().b, 6);
+        store_be16(f.data() + 12, kEtherIpv6);
+        uint8_t* ip = f.data() + 14;
+        ip[0] = 0x60;
+        store_be16(ip + 4, static_cast<uint16_t>(8 + n));
+        ip[6] = 44;
+        ip[7] = 64;
+        memcpy(ip + 8, src.addr, 16);
+        memcpy(ip + 24, dst.addr, 16);
+        uint8_t* fh = ip + 40;
+        fh[0] = kProtoUdp;
+        store_be16(fh + 2, static_cast<uint16_t>(off | (k == 0 ? 1 : 0)));
+        store_be32(fh + 4, 0xabcdef01);
+        memcpy(fh + 8, udp.data() + off, n);
+        link.inject(1, f);
+    }
+    std::vector<uint8_t> buf(4000);
+    auto r = u->recv(Span<uint8_t>(buf.data(), buf.size()), 0, nullptr, nullptr);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(*r, 3000u);
+    EXPECT_EQ(memcmp(buf.data(), udp.data() + 8, 3000), 0);
+    u->close();
+}
