@@ -163,6 +163,14 @@ void StackImpl::send_rs(Interface* ifc) {
 
 void StackImpl::ipv6_timers() {
     for (Interface* i = ifaces_; i != nullptr; i = i->next) {
+        if (i->v6_router_expires <= now_) {
+            i->has_v6_router = false;
+            i->v6_router_expires = kNever;
+        }
+        if (i->v6_global_expires <= now_) {
+            i->has_v6_global = false;
+            i->v6_global_expires = kNever;
+        }
         if (!i->slaac || i->rs_deadline > now_) continue;
         if (i->has_v6_router || i->rs_sent >= kRsMax) {
             i->rs_deadline = kNever;
@@ -304,12 +312,18 @@ void StackImpl::icmp6_input(IpPacket& p) {
                 if (!autonomous || plen != 64 || valid == 0 || prefix.is_link_local6() ||
                     prefix.is_multicast())
                     return;
-                // RFC 4862 §5.5.3: prefix + our interface identifier.
+                // RFC 4862 §5.5.3: prefix + our interface identifier. (A
+                // static address stays; SLAAC does not replace it.)
+                if (ifc->has_v6_global && ifc->v6_global_expires == kNever &&
+                    !same_prefix(ifc->v6_global, prefix, 64))
+                    return;
                 IpAddr a = prefix;
                 __builtin_memcpy(a.b + 8, ifc->v6_ll.b + 8, 8);
                 ifc->v6_global = a;
                 ifc->v6_prefix = 64;
                 ifc->has_v6_global = true;
+                ifc->v6_global_expires =
+                    valid == 0xffffffffu ? kNever : now_ + uint64_t(valid) * kSec;
             }
         });
         if (!ok) return;
@@ -317,8 +331,10 @@ void StackImpl::icmp6_input(IpPacket& p) {
         if (lifetime != 0) {
             ifc->v6_router = p.src;
             ifc->has_v6_router = true;
+            ifc->v6_router_expires = now_ + uint64_t(lifetime) * kSec;
         } else if (ifc->has_v6_router && ifc->v6_router == p.src) {
             ifc->has_v6_router = false;
+            ifc->v6_router_expires = kNever;
         }
         return;
     }

@@ -264,6 +264,8 @@ Result<void> StackImpl::configure_ipv6(Interface* ifc, const Ipv6Config& cfg) {
     IpAddr gw = IpAddr::v6(cfg.gateway);
     ifc->has_v6_router = !gw.is_any();
     ifc->v6_router = gw;
+    ifc->v6_router_expires = kNever;
+    ifc->v6_global_expires = kNever;
     return {};
 }
 
@@ -437,8 +439,11 @@ uint64_t StackImpl::next_deadline() const {
     for (const Neighbour& n : neigh)
         if (n.iface != nullptr) at(n.expires);
     at(fragments_deadline());
-    for (Interface* i = ifaces_; i != nullptr; i = i->next)
+    for (Interface* i = ifaces_; i != nullptr; i = i->next) {
         if (i->slaac) at(i->rs_deadline);
+        at(i->v6_router_expires);
+        at(i->v6_global_expires);
+    }
     at(dhcp_deadline());
     at(tcp_deadline());
     return d;

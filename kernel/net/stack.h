@@ -67,6 +67,10 @@ public:
     bool slaac = false;
     int rs_sent = 0;
     uint64_t rs_deadline = kNever;
+    // When what SLAAC learned lapses (RFC 4861 §6.3.4 router lifetime,
+    // RFC 4862 §5.5.3 valid lifetime); kNever for static configuration.
+    uint64_t v6_router_expires = kNever;
+    uint64_t v6_global_expires = kNever;
 
     Dhcp* dhcp = nullptr;
     Interface* next = nullptr;

@@ -298,7 +298,13 @@ TEST_F(NetIpv6, RouterSolicitationAndSlaac) {
         static_cast<StackImpl*>(s)->route(IpAddr::v6(v6addr("2001:db8:99::5", 0).addr), nullptr);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->next_hop, IpAddr::v6(src.addr));
-    // A hop limit other than 255 means it did not come from the link.
+    // Router lifetime 1800 s, valid lifetime 86400 s: the router goes
+    // first, then the address.
+    l2.run_for(1801 * kSec);
+    EXPECT_FALSE(i->has_v6_router);
+    EXPECT_TRUE(i->has_v6_global);
+    l2.run_for(86400 * kSec);
+    EXPECT_FALSE(i->has_v6_global);
     mm::destroy(s);
 }
 
