@@ -3,7 +3,8 @@
    readiness through poll and epoll (IN/OUT/RDHUP/HUP), shutdown, EOF and
    EPIPE, MSG_PEEK/MSG_TRUNC/MSG_DONTWAIT, FIONREAD/SIOCOUTQ, non-blocking
    modes, SO_RCVTIMEO, options, sendfile to a socket and bad input with
-   Linux's errors. Exits non-zero at the first failure. */
+   Linux's errors. Exits non-zero at the first failure. It passes on
+   Linux itself too: run it on the host to check an expectation. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,8 @@ static int stream_pair(void) {
     CHECK(send(sv[0], " world", 6, MSG_NOSIGNAL) == 6, "send");
     int n = -1;
     CHECK(ioctl(sv[1], FIONREAD, &n) == 0 && n == 11, "FIONREAD");
-    CHECK(ioctl(sv[0], SIOCOUTQ, &n) == 0 && n == 11, "SIOCOUTQ");
+    /* Linux counts its buffers' overhead too: at least the bytes */
+    CHECK(ioctl(sv[0], SIOCOUTQ, &n) == 0 && n >= 11, "SIOCOUTQ");
     char buf[64];
     CHECK(recv(sv[1], buf, sizeof buf, MSG_PEEK) == 11, "MSG_PEEK");
     CHECK(read(sv[1], buf, 5) == 5 && memcmp(buf, "hello", 5) == 0, "read part");
