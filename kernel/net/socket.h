@@ -181,9 +181,10 @@ struct Segment {
     uint32_t seq = 0;
     uint32_t ack = 0;
     uint8_t flags = 0;
-    uint32_t wnd = 0;  // unscaled
-    uint16_t mss = 0;  // 0: absent
-    int wscale = -1;   // -1: absent
+    uint32_t wnd = 0;      // unscaled
+    uint16_t mss = 0;      // 0: absent
+    int wscale = -1;       // -1: absent
+    bool sack_ok = false;  // SACK-permitted (RFC 2018)
     Bytes data;
     uint32_t len() const;  // data plus SYN and FIN
 };
@@ -280,6 +281,8 @@ public:
     };
     Range ooo[kOooRanges];
     int nooo = 0;
+    int ooo_latest = 0;    // the run holding the latest out-of-order segment
+    bool sack_ok = false;  // both sides sent SACK-permitted: we send blocks
     bool ooo_fin = false;
     uint32_t ooo_fin_seq = 0;
 

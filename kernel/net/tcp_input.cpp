@@ -41,6 +41,7 @@ bool parse_segment(Bytes l4, Segment* seg) {
         if (len < 2 || i + len > doff) return false;
         if (kind == 2 && len == 4) seg->mss = load_be16(t + i + 2);
         if (kind == 3 && len == 3) seg->wscale = t[i + 2] > 14 ? 14 : t[i + 2];
+        if (kind == 4 && len == 2) seg->sack_ok = true;
         i += len;
     }
     return true;
@@ -177,6 +178,7 @@ void TcpSocket::listen_input(const IpPacket& p, const Segment& seg) {
         c->rcv_wscale = 0;
     }
     c->peer_mss = seg.mss != 0 ? seg.mss : (p.v4 ? 536 : 1220);
+    c->sack_ok = seg.sack_ok;
     c->last_rx = stack_->now();
     c->set_state(TcpState::kSynReceived);
     stack_->tcp_hash_add(c);

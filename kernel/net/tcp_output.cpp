@@ -53,7 +53,7 @@ namespace {
 
 // Writes the fixed header; returns its length (options included).
 size_t build_header(TcpSocket* s, uint8_t* t, uint32_t seq, uint8_t flags, uint32_t wnd,
-                    bool syn_options) {
+                    bool syn_options, bool no_data) {
     store_be16(t, s->lport);
     store_be16(t + 2, s->rport);
     store_be32(t + 4, seq);
@@ -75,6 +75,35 @@ size_t build_header(TcpSocket* s, uint8_t* t, uint32_t seq, uint8_t flags, uint3
             o[7] = s->rcv_wscale;
             hlen = 28;
         }
+        // SACK-permitted (RFC 2018 §2), likewise.
+        if (!(flags & kAck) || s->sack_ok) {
+            uint8_t* x = t + hlen;
+            x[0] = 1;
+            x[1] = 1;
+            x[2] = 4;
+            x[3] = 2;
+            hlen += 4;
+        }
+    } else if (no_data && s->sack_ok && s->nooo > 0 && (flags & kAck)) {
+        // SACK blocks (RFC 2018 §3-4) on segments without data: the run
+        // that holds the latest out-of-order segment first, then the
+        // others, at most four (the option space).
+        uint8_t* o = t + 20;
+        o[0] = 1;
+        o[1] = 1;
+        o[2] = 5;
+        int n = 0;
+        auto put = [&](const TcpSocket::Range& r) {
+            store_be32(o + 4 + 8 * n, r.start);
+            store_be32(o + 8 + 8 * n, r.end);
+            n++;
+        };
+        int first = s->ooo_latest < s->nooo ? s->ooo_latest : 0;
+        put(s->ooo[first]);
+        for (int i = 0; i < s->nooo && n < 4; ++i)
+            if (i != first) put(s->ooo[i]);
+        o[3] = static_cast<uint8_t>(2 + 8 * n);
+        hlen = 20 + 4 + 8 * static_cast<size_t>(n);
     }
     t[12] = static_cast<uint8_t>((hlen / 4) << 4);
     t[13] = flags;
@@ -103,7 +132,7 @@ bool xmit(TcpSocket* s, uint32_t seq, size_t len, uint8_t flags) {
     } else {
         wnd = s->rcv_window() >> s->rcv_wscale;
     }
-    size_t hlen = build_header(s, t, seq, flags, wnd, syn);
+    size_t hlen = build_header(s, t, seq, flags, wnd, syn, len == 0);
     if (len > 0) s->sndq.peek(seq - s->snd_una, t + hlen, len);
     uint16_t gso = len > s->mss ? s->mss : 0;
     auto res = st->ip_output(*r, s->remote, kProtoTcp, hlen + len, 16, s->ttl, s->tos, gso);

@@ -68,6 +68,7 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
             snd_wscale = static_cast<uint8_t>(seg.wscale);
         }
         peer_mss = seg.mss != 0 ? seg.mss : (p.v4 ? 536 : 1220);
+        sack_ok = seg.sack_ok;
         last_rx = now;
         if (ack_ok) {
             snd_una = seg.ack;
@@ -355,6 +356,7 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
                 uint32_t s0 = seq, e0 = seq + static_cast<uint32_t>(data.size());
                 int i = 0;
                 while (i < nooo && seq_lt(ooo[i].end, s0)) ++i;
+                ooo_latest = i;
                 if (i < nooo && seq_le(ooo[i].start, e0)) {
                     if (seq_lt(s0, ooo[i].start)) ooo[i].start = s0;
                     if (seq_gt(e0, ooo[i].end)) ooo[i].end = e0;

@@ -21,7 +21,7 @@ TEST_F(NetTcp, HandshakeWithMssAndWindowScale) {
         }
     }
     ASSERT_NE(syn, nullptr);
-    EXPECT_EQ((syn[12] >> 4) * 4, 28);
+    EXPECT_EQ((syn[12] >> 4) * 4, 32);  // MSS, window scale, SACK-permitted
     EXPECT_EQ(syn[20], 2);
     EXPECT_EQ(load_be16(syn + 22), 1460);
     EXPECT_EQ(syn[25], 3);
