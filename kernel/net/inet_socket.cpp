@@ -98,6 +98,8 @@ Result<void> InetSocket::bind_common(const SockAddr& sa) {
     local = a;
     lport = port;
     bound = true;
+    addr_locked = !a.is_any();
+    port_locked = sa.port != 0;
     return {};
 }
 

@@ -91,6 +91,10 @@ public:
     uint16_t rport = 0;
     bool bound = false;
     bool connected = false;
+    // bind() chose these (Linux's SOCK_BINDADDR_LOCK/SOCK_BINDPORT_LOCK):
+    // dissolving a UDP association keeps them and drops the rest.
+    bool addr_locked = false;
+    bool port_locked = false;
 
     bool reuseaddr = false;
     bool reuseport = false;

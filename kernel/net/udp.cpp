@@ -126,6 +126,11 @@ Result<void> UdpSocket::connect(const SockAddr& sa) {
         connected = false;
         remote = family_ == kAfInet ? IpAddr::any4() : IpAddr();
         rport = 0;
+        if (!addr_locked) local = remote;
+        if (!port_locked) {
+            lport = 0;
+            bound = false;
+        }
         return {};
     }
     IpAddr to = TRY(check_addr(sa));

@@ -473,3 +473,28 @@ TEST_F(NetPair, UnknownProtocolGetsProtocolUnreachable) {
     link.run_for(10 * kMs);
     EXPECT_TRUE(link.frames_from(1, mark).empty());
 }
+
+TEST_F(NetPair, UdpDisconnectKeepsOnlyWhatBindChose) {
+    // Bound to a port: AF_UNSPEC keeps it; auto-bound by connect: it goes
+    // (Linux's udp_disconnect).
+    Socket* s1 = udp(a, 7777);
+    ASSERT_TRUE(s1->connect(v4addr(10, 0, 0, 2, 9)).ok());
+    SockAddr unspec;
+    ASSERT_TRUE(s1->connect(unspec).ok());
+    SockAddr name;
+    ASSERT_TRUE(s1->local_name(&name).ok());
+    EXPECT_EQ(name.port, 7777);
+    EXPECT_EQ(name.addr[0], 0);  // the address connect() chose is dropped
+    Socket* s2 = udp(a, 0);
+    ASSERT_TRUE(s2->connect(v4addr(10, 0, 0, 2, 9)).ok());
+    ASSERT_TRUE(s2->local_name(&name).ok());
+    EXPECT_NE(name.port, 0);
+    EXPECT_EQ(name.addr[3], 1);
+    ASSERT_TRUE(s2->connect(unspec).ok());
+    ASSERT_TRUE(s2->local_name(&name).ok());
+    EXPECT_EQ(name.port, 0);
+    EXPECT_EQ(s2->send(Span<const uint8_t>((const uint8_t*)"x", 1), 0, nullptr).error(),
+              Errno::kEDESTADDRREQ);
+    s1->close();
+    s2->close();
+}
