@@ -202,6 +202,10 @@ public:
     // ephemeral ports and DHCP transaction ids; the kernel feeds
     // getrandom's source once after create().
     virtual void seed_random(Span<const uint8_t> seed) = 0;
+    // Whether a TCP connection still has data or a FIN that the peer has
+    // not acknowledged (what a program wrote just before it ended): the
+    // kernel keeps the VM up a little while for it.
+    virtual bool output_pending() const = 0;
 };
 
 }  // namespace kiln::net

@@ -11,6 +11,8 @@
 #include "klog.h"
 #include "mm/new.h"
 #include "net/netconf.h"
+#include "fs/file.h"
+#include "sched/process.h"
 #include "sched/timer.h"
 #include "sched/wait.h"
 
@@ -46,6 +48,7 @@ void arm_timer(uint64_t deadline) {
     sched::timer_start(&g_timer, deadline, on_timer);
 }
 
+void drain_at_exit();
 void bring_up_nic(const char* cmdline, bool wait_for_lease);
 
 void deliver(void*, Span<const uint8_t> frame, bool csum_valid) {
@@ -133,6 +136,7 @@ void bring_up_nic(const char* cmdline, bool wait_for_lease) {
         return;
     }
     g_iface = *iface;
+    sched::set_exit_hook(drain_at_exit);
     configure(cmdline);
     g_nic_due = true;  // frames may have come in during set-up
     service_run();
@@ -150,6 +154,36 @@ void bring_up_nic(const char* cmdline, bool wait_for_lease) {
     if (st != sched::WaitStatus::kReady)
         klog::warn(
             "kiln: no DHCP lease within 3 s; going on without an address (it may still come)");
+}
+
+// Linux closes an exiting process's sockets and goes on sending what they
+// hold; here the VM ends with the program, so exit waits (at most this
+// long) for the peers to acknowledge the last data and FINs — a client's
+// request or a server's last response written just before exit.
+constexpr uint64_t kExitDrainNs = 2'000'000'000;
+
+void drain_at_exit() {
+    if (g_stack == nullptr || g_nic == nullptr) return;
+    // Every descriptor closes first, as at a process's exit: connections
+    // send their FIN (or RST, with unread data left).
+    if (fs::FdTable* files = sched::current().files) files->close_range(0, ~0u, false);
+    arch::IrqGuard masked;
+    const uint64_t deadline = arch::monotonic_ns() + kExitDrainNs;
+    sched::Timer limit;  // wakes the halt below at the deadline
+    sched::timer_start(&limit, deadline, [](sched::Timer*) {});
+    for (;;) {
+        service_run();  // frames in, timers due, the stack's timer re-armed
+        bool pending;
+        {
+            StackCall c;
+            pending = g_stack->output_pending();
+        }
+        if (!pending || arch::monotonic_ns() >= deadline) break;
+        // Other threads do not run again: only interrupts (the NIC, the
+        // stack's timer, the limit) end this halt.
+        arch::wait_for_interrupt();
+    }
+    sched::timer_cancel(&limit);
 }
 
 }  // namespace

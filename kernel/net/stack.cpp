@@ -430,6 +430,25 @@ void StackImpl::poll(uint64_t now_ns) {
     tcp_timers();
 }
 
+bool StackImpl::output_pending() const {
+    for (const InetSocket* i = tcp_list; i != nullptr; i = i->list_next) {
+        const auto* s = static_cast<const TcpSocket*>(i);
+        switch (s->state) {
+            case TcpState::kEstablished:
+            case TcpState::kCloseWait:
+                if (s->sndq.size() > 0) return true;
+                break;
+            case TcpState::kFinWait1:
+            case TcpState::kClosing:
+            case TcpState::kLastAck:
+                return true;  // data or the FIN still unacknowledged
+            default:
+                break;
+        }
+    }
+    return false;
+}
+
 uint64_t StackImpl::next_deadline() const {
     uint64_t d = kNever;
     auto at = [&d](uint64_t t) {

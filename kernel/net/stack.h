@@ -157,6 +157,7 @@ public:
     uint64_t next_deadline() const override;
     void set_now(uint64_t now_ns) override { now_ = now_ns; }
     void seed_random(Span<const uint8_t> seed) override;
+    bool output_pending() const override;
 
     uint64_t now() const { return now_; }
     uint64_t random64();

@@ -11,6 +11,7 @@ namespace kiln::sched {
 namespace {
 Process the_process;
 bool report_stats = false;
+void (*exit_hook)() = nullptr;
 
 // kiln.stats: what the guest did while the program ran — how often the
 // vCPU halted and the timer interrupted it (an idle program should take
@@ -26,10 +27,15 @@ void print_stats() {
 }  // namespace
 
 void set_report_stats(bool on) { report_stats = on; }
+void set_exit_hook(void (*hook)()) { exit_hook = hook; }
 
 Process& current() { return the_process; }
 
 [[noreturn]] void exit_process(int status) {
+    if (void (*hook)() = exit_hook) {
+        exit_hook = nullptr;  // once, even if the hook itself ends the process
+        hook();
+    }
     if (report_stats) print_stats();
     arch::shutdown(status & 0xff);
 }

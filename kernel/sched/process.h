@@ -49,6 +49,10 @@ struct Process {
 // The process the current system call or fault belongs to.
 Process& current();
 
+// Run by exit_process before the VM ends (the network service registers
+// one: it lets peers acknowledge what the program last sent). One hook.
+void set_exit_hook(void (*hook)());
+
 // kiln.stats: exit_process prints halts, timer interrupts and uptime.
 void set_report_stats(bool on);
 

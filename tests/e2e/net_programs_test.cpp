@@ -22,6 +22,7 @@ using kiln::test::contains;
 using kiln::test::RunResult;
 
 const std::string kEcho = std::string(KILN_GUEST_DIR) + "/net_echo-glibc-static";
+const std::string kSend = std::string(KILN_GUEST_DIR) + "/net_send-glibc-static";
 
 #define REQUIRE_KVM()                                                        \
     if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
@@ -215,6 +216,33 @@ TEST_F(NetTapLoad, ThousandConnectionsAtOnce) {
                          in_ns("timeout 100 python3 " + client_ + " many 10.0.2.15 7 1000"));
     EXPECT_EQ(r.status, 0) << report(r);
     EXPECT_EQ(r.out, "many 1000 of 1000\n") << report(r);
+}
+
+// What a program writes just before it exits still arrives: 4 MiB written
+// and exit() at once, no close — as with a Linux process, the kernel closes
+// the connection and the VM ends only once the peer has it all (or after a
+// bounded wait).
+TEST_F(NetTapLoad, DataWrittenJustBeforeExitArrives) {
+    const std::string sink = kiln::test::write_file("sink.py",
+        "import socket, sys\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('10.0.2.2', 9100)); s.listen(1)\n"
+        "print('ready', flush=True)\n"
+        "c, _ = s.accept(); n = 0\n"
+        "while True:\n"
+        "    b = c.recv(1 << 16)\n"
+        "    if not b: break\n"
+        "    n += len(b)\n"
+        "print('received', n)\n");
+    RunResult r = script(start_server("ip netns exec " + ns_.name() + " python3 " + sink,
+                                      "grep -q ready $S/out") +
+                         in_ns("timeout 60 $KILN run --net tap:ktap0 --ip 10.0.2.15/24,10.0.2.2 " +
+                               kSend + " 10.0.2.2 9100 4194304") +
+                         "echo sent=$?\n"
+                         "for i in $(seq 1 100); do grep -q received $S/out && break; sleep 0.05; done\n"
+                         "cat $S/out\n");
+    EXPECT_EQ(r.status, 0) << report(r);
+    EXPECT_EQ(r.out, "sent=0\nready\nreceived 4194304\n") << report(r);
 }
 
 TEST_F(NetTapLoad, Ipv6PingAndTcp) {
