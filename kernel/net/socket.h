@@ -30,6 +30,7 @@ inline constexpr int kTcpNodelay = 1, kTcpMaxseg = 2, kTcpCork = 3, kTcpKeepidle
                      kTcpDeferAccept = 9, kTcpWindowClamp = 10, kTcpInfo = 11, kTcpQuickack = 12,
                      kTcpCongestion = 13, kTcpUserTimeout = 18, kTcpFastopen = 23,
                      kTcpNotsentLowat = 25;
+inline constexpr int kUdpCork = 1;
 inline constexpr int kIpTos = 1, kIpTtl = 2, kIpMtuDiscover = 10, kIpRecverr = 11;
 inline constexpr int kIpv6UnicastHops = 16, kIpv6V6only = 26, kIpv6Tclass = 67;
 
@@ -159,6 +160,16 @@ public:
     void icmp_error(int err);
 
 private:
+    Result<void> resolve_dest(const SockAddr* to, IpAddr* dst, uint16_t* dport);
+    Result<void> transmit(const IpAddr& dst, uint16_t dport, Bytes a, Bytes b);
+    Result<void> flush_cork();
+    static constexpr size_t kMaxCork = 65507;
+    uint8_t* cork_buf_ = nullptr;  // MSG_MORE/UDP_CORK pieces of one datagram
+    size_t cork_len_ = 0;
+    IpAddr cork_dst_;
+    uint16_t cork_port_ = 0;
+    bool cork_opt_ = false;
+
     Datagram* head_ = nullptr;
     Datagram* tail_ = nullptr;
     size_t queued_ = 0;

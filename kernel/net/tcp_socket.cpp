@@ -127,6 +127,10 @@ Result<size_t> TcpSocket::send(Span<const uint8_t> data, int flags, const SockAd
             return Error(Errno::kEPIPE);
     }
     if (shut_wr || fin_queued) return Error(Errno::kEPIPE);
+    if (flags & kMsgOob) {
+        net_log("kiln: net: TCP urgent data (MSG_OOB) is not supported");
+        return Error(Errno::kEOPNOTSUPP);
+    }
     if (data.empty()) return 0;
     size_t n = sndq.push(data.data(), data.size());
     if (n == 0) return Error(Errno::kEAGAIN);
@@ -159,7 +163,7 @@ Result<size_t> TcpSocket::recv(Span<uint8_t> buf, int flags, SockAddr* from, siz
         size_t n = buf.size() < have ? buf.size() : have;
         // MSG_TRUNC on a stream discards instead of copying (tcp(7)).
         if (flags & kMsgTrunc) n = buf.size() < have ? buf.size() : have;
-        if (!(flags & kMsgTrunc)) rcvq.peek(0, buf.data(), n);
+        if (!(flags & kMsgTrunc) && n > 0) rcvq.peek(0, buf.data(), n);
         if (!(flags & kMsgPeek)) {
             rcvq.drop(n);
             maybe_window_update();

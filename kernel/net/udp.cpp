@@ -70,6 +70,7 @@ void StackImpl::udp_input(IpPacket& p) {
 }
 
 UdpSocket::~UdpSocket() {
+    if (cork_buf_ != nullptr) mm::heap_free(cork_buf_);
     while (head_ != nullptr) {
         Datagram* d = head_;
         head_ = d->next;
@@ -151,39 +152,77 @@ Result<void> UdpSocket::connect(const SockAddr& sa) {
     return {};
 }
 
-Result<size_t> UdpSocket::send(Span<const uint8_t> data, int flags, const SockAddr* to) {
-    StackEntry e(stack_);
-    (void)flags;
-    if (shut_wr_) return Error(Errno::kEPIPE);
-    IpAddr dst;
-    uint16_t dport;
+Result<void> UdpSocket::resolve_dest(const SockAddr* to, IpAddr* dst, uint16_t* dport) {
     if (to != nullptr && to->family != 0) {
-        dst = TRY(check_addr(*to));
-        dport = to->port;
-        if (dport == 0) return Error(Errno::kEINVAL);
-        if (dst.is_any6())
-            dst.b[15] = 1;
-        else if (dst.is_any())
-            dst = IpAddr::v4(127, 0, 0, 1);
+        *dst = TRY(check_addr(*to));
+        *dport = to->port;
+        if (*dport == 0) return Error(Errno::kEINVAL);
+        if (dst->is_any6())
+            dst->b[15] = 1;
+        else if (dst->is_any())
+            *dst = IpAddr::v4(127, 0, 0, 1);
     } else {
         if (!connected) return Error(Errno::kEDESTADDRREQ);
-        dst = remote;
-        dport = rport;
+        *dst = remote;
+        *dport = rport;
     }
-    if (dst.is_v4_broadcast() && !broadcast) return Error(Errno::kEACCES);
-    if (family_ == kAfInet6 && v6only && dst.is_v4()) return Error(Errno::kENETUNREACH);
+    if (dst->is_v4_broadcast() && !broadcast) return Error(Errno::kEACCES);
+    if (family_ == kAfInet6 && v6only && dst->is_v4()) return Error(Errno::kENETUNREACH);
+    return {};
+}
+
+Result<void> UdpSocket::transmit(const IpAddr& dst, uint16_t dport, Bytes a, Bytes b) {
     Route r = TRY(stack_->route(dst, &local));
     if (r.src.is_v4() != dst.is_v4()) return Error(Errno::kENETUNREACH);
+    size_t len = a.size() + b.size();
     size_t hlen = dst.is_v4() ? 20 : 40;
-    if (data.size() > 65535 - 8 - hlen) return Error(Errno::kEMSGSIZE);
-    if (!dst.is_v4() && hlen + 8 + data.size() > r.mtu) return Error(Errno::kEMSGSIZE);
+    if (len > 65535 - 8 - hlen) return Error(Errno::kEMSGSIZE);
+    if (!dst.is_v4() && hlen + 8 + len > r.mtu) return Error(Errno::kEMSGSIZE);
     TRY(autobind(dst));
     uint8_t* u = stack_->l4_start(r);
     store_be16(u, lport);
     store_be16(u + 2, dport);
-    store_be16(u + 4, static_cast<uint16_t>(8 + data.size()));
-    __builtin_memcpy(u + 8, data.data(), data.size());
-    TRY(stack_->ip_output(r, dst, kProtoUdp, 8 + data.size(), 6, ttl, tos));
+    store_be16(u + 4, static_cast<uint16_t>(8 + len));
+    if (!a.empty()) __builtin_memcpy(u + 8, a.data(), a.size());
+    if (!b.empty()) __builtin_memcpy(u + 8 + a.size(), b.data(), b.size());
+    return stack_->ip_output(r, dst, kProtoUdp, 8 + len, 6, ttl, tos);
+}
+
+Result<void> UdpSocket::flush_cork() {
+    if (cork_buf_ == nullptr) return {};
+    Bytes held(cork_buf_, cork_len_);
+    auto r = transmit(cork_dst_, cork_port_, held, Bytes());
+    mm::heap_free(cork_buf_);
+    cork_buf_ = nullptr;
+    cork_len_ = 0;
+    return r;
+}
+
+Result<size_t> UdpSocket::send(Span<const uint8_t> data, int flags, const SockAddr* to) {
+    StackEntry e(stack_);
+    if (shut_wr_) return Error(Errno::kEPIPE);
+    if (flags & kMsgOob) return Error(Errno::kEOPNOTSUPP);
+    bool more = (flags & kMsgMore) != 0 || cork_opt_;
+    if (cork_buf_ != nullptr || more) {
+        // MSG_MORE / UDP_CORK (udp(7)): the pieces make one datagram, to
+        // the first piece's destination, sent by the first send without
+        // MSG_MORE (or by uncorking).
+        if (cork_buf_ == nullptr) {
+            TRY(resolve_dest(to, &cork_dst_, &cork_port_));
+            cork_buf_ = static_cast<uint8_t*>(mm::heap_alloc(kMaxCork));
+            if (cork_buf_ == nullptr) return Error(Errno::kENOBUFS);
+            cork_len_ = 0;
+        }
+        if (data.size() > kMaxCork - cork_len_) return Error(Errno::kEMSGSIZE);
+        if (!data.empty()) __builtin_memcpy(cork_buf_ + cork_len_, data.data(), data.size());
+        cork_len_ += data.size();
+        if (!more) TRY(flush_cork());
+        return data.size();
+    }
+    IpAddr dst;
+    uint16_t dport = 0;
+    TRY(resolve_dest(to, &dst, &dport));
+    TRY(transmit(dst, dport, data, Bytes()));
     return data.size();
 }
 
@@ -199,7 +238,7 @@ Result<size_t> UdpSocket::recv(Span<uint8_t> buf, int flags, SockAddr* from, siz
     }
     Datagram* d = head_;
     size_t n = d->len < buf.size() ? d->len : buf.size();
-    __builtin_memcpy(buf.data(), d->data, n);
+    if (n > 0) __builtin_memcpy(buf.data(), d->data, n);
     if (full_len != nullptr) *full_len = d->len;
     if (from != nullptr) *from = to_sockaddr(family_, d->from, d->port);
     if ((flags & kMsgPeek) == 0) {
@@ -229,11 +268,26 @@ void UdpSocket::close() {
 }
 
 Result<void> UdpSocket::set_option(int level, int name, Span<const uint8_t> v) {
-    if (level == kSolUdp) return store_option(level, name, v);  // UDP_CORK etc.
+    StackEntry e(stack_);
+    if (level == kSolUdp && name == kUdpCork) {
+        if (v.size() < 4) return Error(Errno::kEINVAL);
+        int on;
+        __builtin_memcpy(&on, v.data(), 4);
+        cork_opt_ = on != 0;
+        if (!cork_opt_) TRY(flush_cork());
+        return {};
+    }
+    if (level == kSolUdp) return store_option(level, name, v);  // UDP_SEGMENT etc.
     return set_common_option(level, name, v);
 }
 
 Result<size_t> UdpSocket::get_option(int level, int name, Span<uint8_t> v) {
+    if (level == kSolUdp && name == kUdpCork) {
+        int on = cork_opt_;
+        size_t n = v.size() < 4 ? v.size() : 4;
+        __builtin_memcpy(v.data(), &on, n);
+        return n;
+    }
     if (level == kSolUdp) return load_option(level, name, v);
     if (level == kSolSocket && name == kSoAcceptconn) {
         int z = 0;

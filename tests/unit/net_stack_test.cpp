@@ -498,3 +498,33 @@ TEST_F(NetPair, UdpDisconnectKeepsOnlyWhatBindChose) {
     s1->close();
     s2->close();
 }
+
+TEST_F(NetPair, UdpMsgMoreAndCorkMakeOneDatagram) {
+    Socket* sa = udp(a, 5000);
+    Socket* sb = udp(b, 6000);
+    SockAddr to = v4addr(10, 0, 0, 2, 6000);
+    ASSERT_TRUE(sa->send(Span<const uint8_t>((const uint8_t*)"ab", 2), kMsgMore, &to).ok());
+    ASSERT_TRUE(sa->send(Span<const uint8_t>((const uint8_t*)"cd", 2), kMsgMore, nullptr).ok());
+    ASSERT_TRUE(sa->send(Span<const uint8_t>((const uint8_t*)"e", 1), 0, nullptr).ok());
+    int one = 1, zero = 0;
+    ASSERT_TRUE(sa->set_option(kSolUdp, kUdpCork, Span<const uint8_t>((uint8_t*)&one, 4)).ok());
+    ASSERT_TRUE(sa->send(Span<const uint8_t>((const uint8_t*)"fg", 2), 0, &to).ok());
+    ASSERT_TRUE(sa->send(Span<const uint8_t>((const uint8_t*)"h", 1), 0, &to).ok());
+    ASSERT_TRUE(sa->set_option(kSolUdp, kUdpCork, Span<const uint8_t>((uint8_t*)&zero, 4)).ok());
+    std::vector<std::string> got;
+    ASSERT_TRUE(link.run_until(
+        [&] {
+            uint8_t buf[16];
+            for (;;) {
+                auto r = sb->recv(Span<uint8_t>(buf, 16), 0, nullptr, nullptr);
+                if (!r.ok()) break;
+                got.emplace_back((char*)buf, *r);
+            }
+            return got.size() == 2;
+        },
+        kSec));
+    EXPECT_EQ(got[0], "abcde");
+    EXPECT_EQ(got[1], "fgh");
+    sa->close();
+    sb->close();
+}
