@@ -9,6 +9,7 @@
 #include "net/socket.h"
 
 #ifdef KILN_KERNEL
+#include "dev/random.h"
 #include "klog.h"
 #endif
 
@@ -127,6 +128,13 @@ Stack* Stack::create() {
         mm::destroy(s);
         return nullptr;
     }
+#ifdef KILN_KERNEL
+    // The kernel's generator keys ISNs (RFC 6528), ports and DHCP ids, so
+    // no two boots share them; host tests stay deterministic.
+    uint8_t seed[48];
+    dev::random_bytes(seed, sizeof seed);
+    s->seed_random(Span<const uint8_t>(seed, sizeof seed));
+#endif
     return s;
 }
 
