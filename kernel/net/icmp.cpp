@@ -74,10 +74,27 @@ void StackImpl::icmp4_input(IpPacket& p) {
     }
 }
 
+bool StackImpl::icmp_error_allowed() {
+    // A token bucket (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)): bursts of
+    // kIcmpBurst errors, kIcmpPerSec a second on average, so a flood at
+    // closed ports is not answered packet for packet.
+    constexpr uint64_t kIcmpPerSec = 100;
+    constexpr uint64_t kIcmpBurst = 50;
+    uint64_t refill = (now_ - icmp_tokens_at_) * kIcmpPerSec / kSec;
+    if (refill > 0) {
+        icmp_tokens_ = icmp_tokens_ + refill > kIcmpBurst ? kIcmpBurst : icmp_tokens_ + refill;
+        icmp_tokens_at_ = now_;
+    }
+    if (icmp_tokens_ == 0) return false;
+    icmp_tokens_--;
+    return true;
+}
+
 void StackImpl::icmp_error(const IpPacket& p, uint8_t type, uint8_t code) {
     // RFC 1122 §3.2.2: never about broadcasts, multicasts, fragments that
     // were reassembled away (we keep no header), or other ICMP errors.
     if (p.to_broadcast || p.ip.empty() || p.src.is_any() || p.src.is_multicast()) return;
+    if (!icmp_error_allowed()) return;
     if (!p.v4) {
         // ICMPv6 equivalents (RFC 4443 §3.1, §3.4).
         uint8_t t6 = 1, c6 = 4;  // port unreachable

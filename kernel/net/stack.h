@@ -205,6 +205,9 @@ public:
     void deliver(IpPacket& p);
     void icmp4_input(IpPacket& p);
     void icmp_error(const IpPacket& p, uint8_t type, uint8_t code);
+    bool icmp_error_allowed();
+    uint64_t icmp_tokens_ = 50;
+    uint64_t icmp_tokens_at_ = 0;
     // One fragment (p.payload, at byte `offset`); delivers the datagram
     // once complete.
     void fragment_input(IpPacket& p, uint32_t id, uint32_t offset, bool more);

@@ -528,3 +528,28 @@ TEST_F(NetPair, UdpMsgMoreAndCorkMakeOneDatagram) {
     sa->close();
     sb->close();
 }
+
+TEST_F(NetPair, IcmpErrorsAreRateLimited) {
+    // A burst of datagrams at a closed port draws a bounded number of
+    // port-unreachable errors; after a second there are tokens again.
+    const uint8_t sip[4] = {10, 0, 0, 1}, dip[4] = {10, 0, 0, 2};
+    std::vector<uint8_t> u = {0x13, 0x88, 0x27, 0x0f, 0, 9, 0, 0, 'x'};
+    auto f = eth_ipv4(link.dev[1].mac(), link.dev[0].mac(), sip, dip, kProtoUdp, u);
+    auto count = [&](size_t mark) {
+        int n = 0;
+        for (const Frame& r : link.frames_from(1, mark))
+            if (load_be16(r.data.data() + 12) == kEtherIpv4 && r.data[14 + 9] == kProtoIcmp) n++;
+        return n;
+    };
+    size_t mark = link.sent.size();
+    for (int i = 0; i < 500; ++i) link.inject(1, f);
+    link.run_for(kMs);
+    int first = count(mark);
+    EXPECT_GE(first, 10);
+    EXPECT_LE(first, 60);
+    link.run_for(2 * kSec);
+    mark = link.sent.size();
+    link.inject(1, f);
+    link.run_for(kMs);
+    EXPECT_EQ(count(mark), 1);
+}
