@@ -168,6 +168,7 @@ void TcpSocket::listen_input(const IpPacket& p, const Segment& seg) {
     c->rcv_adv = c->rcv_nxt;
     c->iss = stack_->isn(c->local, c->lport, c->remote, c->rport);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->recover = c->iss;   // NewReno's marker starts below any data (RFC 6582)
     c->snd_wnd = seg.wnd;  // a SYN's window is never scaled
     c->snd_wl1 = seg.seq;
     c->snd_wl2 = c->iss;

@@ -302,8 +302,9 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
     Bytes data = seg.data;
     uint32_t seq = seg.seq;
     if (data_state && !data.empty()) {
-        if (owned_by_stack) {
-            // Nobody will read this: reset (as Linux does after close()).
+        if (owned_by_stack && seq_gt(seq + static_cast<uint32_t>(data.size()), rcv_nxt)) {
+            // New data nobody will read: reset (as Linux does after
+            // close()); a retransmission of what we had is only ACKed.
             send_reset();
             terminate(0);
             return;

@@ -358,3 +358,25 @@ TEST_F(NetTcp, PathMtuFromIcmpFragmentationNeeded) {
     s->close();
     lsock->close();
 }
+
+TEST_F(NetTcp, FastRetransmitFromAnAcceptedSocket) {
+    // The same as above with the accepted side sending: its NewReno state
+    // starts from the listener's handshake, not from connect().
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    int one = 1;
+    ASSERT_TRUE(s->set_option(kSolTcp, kTcpNodelay, Span<const uint8_t>((uint8_t*)&one, 4)).ok());
+    int seen = 0;
+    link.drop_if = [&](const Frame& f) {
+        if (f.from == 1 && tcp_of(f) && tcp_payload_len(f) > 0) return ++seen == 3;
+        return false;
+    };
+    uint64_t t0 = link.now;
+    auto d = pattern(40000, 41);
+    EXPECT_EQ(transfer(b, s, c, d, 5 * kSec), d);
+    EXPECT_LT(link.now - t0, 150 * kMs);
+    EXPECT_LT(static_cast<TcpSocket*>(s)->ssthresh, 0xffffffffu);
+    c->close();
+    s->close();
+    lsock->close();
+}
