@@ -254,6 +254,8 @@ Result<Interface*> StackImpl::attach(Device* dev) {
 
 Result<void> StackImpl::configure_ipv4(Interface* ifc, const Ipv4Config& cfg) {
     if (ifc == nullptr || ifc->is_loopback() || cfg.prefix_len > 32) return Error(Errno::kEINVAL);
+    // A static configuration replaces whatever DHCP was doing.
+    dhcp_free(ifc);
     ifc->v4_addr = IpAddr::v4(cfg.addr);
     ifc->has_v4 = !ifc->v4_addr.is_any();
     ifc->v4_prefix = cfg.prefix_len;
