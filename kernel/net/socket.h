@@ -318,6 +318,7 @@ public:
     // Timers (absolute ns; kNever when off).
     uint64_t t_rtx = kNever, t_delack = kNever, t_persist = kNever, t_keep = kNever,
              t_timewait = kNever;
+    uint64_t t_cork = kNever;  // a corked partial segment goes at the latest then
     int persist_shift = 0;
     int keep_probes = 0;
     uint64_t last_rx = 0;

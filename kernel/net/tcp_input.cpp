@@ -218,7 +218,7 @@ void TcpSocket::terminate(int err) {
     if (err != 0) error_ = err;
     TcpState old = state;
     set_state(TcpState::kClosed);
-    t_rtx = t_delack = t_persist = t_keep = t_timewait = kNever;
+    t_rtx = t_delack = t_persist = t_keep = t_timewait = t_cork = kNever;
     stack_->tcp_hash_remove(this);
     if (err != 0) {
         sndq.release();

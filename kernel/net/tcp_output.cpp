@@ -21,6 +21,7 @@ constexpr uint64_t kTimeWait = 60 * kSec;  // 2*MSL with MSL = 30 s
 constexpr int kMaxRetries = 15;            // Linux's tcp_retries2
 constexpr int kSynAckRetries = 5;
 constexpr int kOrphanProbes = 8;
+constexpr uint64_t kCorkMax = 200 * kMs;
 constexpr int kMaxTimeWait = 8192;
 constexpr uint64_t kTxRetry = kMs;  // after the device's queue was full
 
@@ -271,7 +272,11 @@ void TcpSocket::output() {
             // unacknowledged; TCP_CORK/MSG_MORE hold it regardless.
             // Minshall's variant (as Linux): only an unacknowledged small
             // segment holds the next one back, not full ones in flight.
-            if (cork) break;
+            if (cork) {
+                // Linux sends a corked partial segment after 200 ms anyway.
+                if (t_cork == kNever) arm(t_cork, stack_->now() + kCorkMax);
+                break;
+            }
             if (!nodelay && inflight > 0 && seq_gt(snd_sml, snd_una)) break;
         }
         uint8_t flags = kAck;
@@ -344,6 +349,13 @@ void TcpSocket::on_timers(uint64_t now) {
     if (t_delack <= now) {
         t_delack = kNever;
         if (state != TcpState::kClosed && state != TcpState::kListen) send_ack();
+    }
+    if (t_cork <= now) {
+        t_cork = kNever;
+        bool was = cork;
+        cork = false;
+        output();
+        cork = was;
     }
     if (t_timewait <= now) {
         t_timewait = kNever;
@@ -444,6 +456,7 @@ void TcpSocket::on_timers(uint64_t now) {
 
 uint64_t TcpSocket::deadline() const {
     uint64_t d = t_rtx;
+    if (t_cork < d) d = t_cork;
     if (t_delack < d) d = t_delack;
     if (t_persist < d) d = t_persist;
     if (t_keep < d) d = t_keep;

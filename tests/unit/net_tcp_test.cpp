@@ -425,3 +425,27 @@ TEST_F(NetTcp, TcpInfoAndOptionsRoundTrip) {
     s->close();
     lsock->close();
 }
+
+TEST_F(NetTcp, CorkHoldsPartialSegmentsAtMost200ms) {
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    int one = 1, zero = 0;
+    ASSERT_TRUE(c->set_option(kSolTcp, kTcpCork, Span<const uint8_t>((uint8_t*)&one, 4)).ok());
+    a->set_now(link.now);
+    ASSERT_TRUE(c->send(Span<const uint8_t>((const uint8_t*)"head", 4), 0, nullptr).ok());
+    link.run_for(100 * kMs);
+    EXPECT_EQ(s->readable_bytes(), 0u);  // held by the cork
+    link.run_for(150 * kMs);
+    EXPECT_EQ(s->readable_bytes(), 4u);  // sent after 200 ms
+    // Uncorking sends at once.
+    a->set_now(link.now);
+    ASSERT_TRUE(c->send(Span<const uint8_t>((const uint8_t*)"body", 4), 0, nullptr).ok());
+    link.run_for(kMs);
+    EXPECT_EQ(s->readable_bytes(), 4u);
+    ASSERT_TRUE(c->set_option(kSolTcp, kTcpCork, Span<const uint8_t>((uint8_t*)&zero, 4)).ok());
+    link.run_for(kMs);
+    EXPECT_EQ(s->readable_bytes(), 8u);
+    c->close();
+    s->close();
+    lsock->close();
+}
