@@ -155,11 +155,12 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
     bool v4 = r.src.is_v4();
     size_t hlen = v4 ? 20 : 40;
     bool lo = r.iface->is_loopback();
-    // IPv4 datagrams (not TCP, whose MSS fits) larger than the link are
-    // fragmented (RFC 791 §3.2); IPv6 leaves that to the sender's PMTU
-    // logic, which we do not have, so it refuses.
-    bool fragment = v4 && !lo && proto != kProtoTcp && hlen + l4_len > r.mtu;
-    if (v4 ? hlen + l4_len > 65535 : l4_len > 65535) return Error(Errno::kEMSGSIZE);
+    // Datagrams (not TCP, whose MSS fits) larger than the link are
+    // fragmented: IPv4 per RFC 791 §3.2, IPv6 with a fragment header (RFC
+    // 8200 §4.5; the source host may, routers may not).
+    bool fragment = !lo && proto != kProtoTcp && hlen + l4_len > r.mtu;
+    if (v4 ? hlen + l4_len > 65535 : l4_len > (fragment ? 65535u - 8 : 65535u))
+        return Error(Errno::kEMSGSIZE);
     bool gso = gso_size != 0 && !lo && r.iface->csum_offload && r.iface->tso_max != 0 &&
                hlen + l4_len <= r.iface->tso_max && proto == kProtoTcp;
     if (gso_size != 0 && !gso && !lo) return Error(Errno::kEMSGSIZE);
@@ -210,6 +211,33 @@ Result<void> StackImpl::ip_output(const Route& r, const IpAddr& dst, uint8_t pro
     }
     if (lo) {
         loopback_enqueue(ip, hlen + l4_len);
+        return {};
+    }
+    if (fragment && !v4) {
+        // The fragment header goes between the IPv6 header and the
+        // payload: the payload moves up 8 bytes, then each piece gets its
+        // headers (Ethernet, IPv6, fragment) written just before it, over
+        // bytes of the previous piece already handed on.
+        __builtin_memmove(l4 + 8, l4, l4_len);
+        uint8_t hdr[40];
+        __builtin_memcpy(hdr, ip, 40);
+        uint32_t id = static_cast<uint32_t>(random64());
+        size_t chunk = (r.mtu - 48) & ~size_t{7};
+        for (size_t off = 0; off < l4_len; off += chunk) {
+            size_t n = l4_len - off < chunk ? l4_len - off : chunk;
+            uint8_t* piece = l4 + 8 + off;
+            uint8_t* fh = piece - 8;
+            uint8_t* fip = fh - 40;
+            __builtin_memcpy(fip, hdr, 40);
+            store_be16(fip + 4, static_cast<uint16_t>(8 + n));
+            fip[6] = 44;
+            fh[0] = proto;
+            fh[1] = 0;
+            store_be16(fh + 2, static_cast<uint16_t>(off | (off + n < l4_len ? 1 : 0)));
+            store_be32(fh + 4, id);
+            TRY(link_output(r.iface, r.next_hop, kEtherIpv6, fip - kEthHeader, kEthHeader + 48 + n,
+                            -1, 0));
+        }
         return {};
     }
     if (fragment) {

@@ -4,9 +4,8 @@
 // autoconfiguration (RFC 4862) from an advertised /64 prefix.
 //
 // Extension headers: hop-by-hop, routing and destination options are
-// skipped; fragments are reassembled (shared with IPv4, ip.cpp). We never
-// fragment what we send over IPv6 (FIXME: a UDP datagram beyond the link
-// MTU is refused with EMSGSIZE).
+// skipped; fragments are reassembled (shared with IPv4, ip.cpp), and
+// datagrams beyond the link MTU are sent in fragments (ip_output).
 #include "net/socket.h"
 #include "net/stack.h"
 

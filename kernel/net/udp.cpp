@@ -177,7 +177,7 @@ Result<void> UdpSocket::transmit(const IpAddr& dst, uint16_t dport, Bytes a, Byt
     size_t len = a.size() + b.size();
     size_t hlen = dst.is_v4() ? 20 : 40;
     if (len > 65535 - 8 - hlen) return Error(Errno::kEMSGSIZE);
-    if (!dst.is_v4() && hlen + 8 + len > r.mtu) return Error(Errno::kEMSGSIZE);
+    if (!dst.is_v4() && len > 65535 - 8 - 8) return Error(Errno::kEMSGSIZE);
     TRY(autobind(dst));
     uint8_t* u = stack_->l4_start(r);
     store_be16(u, lport);

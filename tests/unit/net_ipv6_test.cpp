@@ -366,3 +366,23 @@ TEST_F(NetIpv6, FragmentsAreReassembled) {
     EXPECT_EQ(memcmp(buf.data(), udp.data() + 8, 3000), 0);
     u->close();
 }
+
+TEST_F(NetIpv6, LargeDatagramsAreFragmentedAndReassembled) {
+    Socket* u1 = sock(a, kAfInet6, kSockDgram);
+    Socket* u2 = sock(b, kAfInet6, kSockDgram);
+    ASSERT_TRUE(u2->bind(v6addr("::", 53)).ok());
+    std::vector<uint8_t> d(9000);
+    for (size_t k = 0; k < d.size(); ++k) d[k] = static_cast<uint8_t>(k * 11 + 3);
+    SockAddr to = v6addr("fd00::2", 53);
+    ASSERT_TRUE(u1->send(Span<const uint8_t>(d.data(), d.size()), 0, &to).ok());
+    ASSERT_TRUE(link.run_until([&] { return u2->readable_bytes() > 0; }, kSec));
+    std::vector<uint8_t> buf(10000);
+    auto r = u2->recv(Span<uint8_t>(buf.data(), buf.size()), 0, nullptr, nullptr);
+    ASSERT_TRUE(r.ok());
+    buf.resize(*r);
+    EXPECT_EQ(buf, d);
+    // Every frame on the wire fits the MTU.
+    for (const Frame& f : link.sent) EXPECT_LE(f.data.size(), 14u + 1500u);
+    u1->close();
+    u2->close();
+}
