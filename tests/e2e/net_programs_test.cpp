@@ -13,6 +13,7 @@
 #include <string>
 
 #include "kiln_run.h"
+#include "skip.h"
 #include "netns.h"
 #include "process.h"
 
@@ -23,13 +24,6 @@ using kiln::test::RunResult;
 
 const std::string kEcho = std::string(KILN_GUEST_DIR) + "/net_echo-glibc-static";
 const std::string kSend = std::string(KILN_GUEST_DIR) + "/net_send-glibc-static";
-
-#define REQUIRE_KVM()                                                        \
-    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
-    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
-
-#define REQUIRE_PROGRAM(name) \
-    if (!kiln::test::have_program(name)) GTEST_SKIP() << "SKIPPED: " name " not installed"
 
 std::string report(const RunResult& r) {
     return "status " + std::to_string(r.status) + (r.timed_out ? " (timed out)" : "") +

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kiln_run.h"
+#include "skip.h"
 #include "netns.h"
 #include "process.h"
 
@@ -26,26 +27,6 @@ using kiln::test::RunResult;
 
 const std::string kServer = std::string(KILN_GUEST_DIR) + "/http_server-glibc-static";
 const std::string kUdpEcho = std::string(KILN_GUEST_DIR) + "/udp_echo-glibc-static";
-
-#define REQUIRE_KVM()                                                        \
-    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
-    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
-
-#define REQUIRE_PROGRAM(name) \
-    if (!kiln::test::have_program(name)) GTEST_SKIP() << "SKIPPED: " name " not installed"
-
-// A TCP port on 127.0.0.1 that is free now.
-int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 // A VM running on its own thread; join() waits for it to end.
 class Vm {
@@ -134,7 +115,7 @@ private:
 TEST(NetUser, PublishedPortReachesTheGuest) {
     REQUIRE_KVM();
     REQUIRE_PROGRAM("curl");
-    std::string port = std::to_string(free_port());
+    std::string port = std::to_string(kiln::test::free_tcp_port());
     // The issue's own example: nothing but -p (kiln-vmm tells the kernel
     // slirp's fixed address).
     Vm vm({KILN_PATH, "run", "-p", "127.0.0.1:" + port + ":80", kServer, "--port", "80",
@@ -152,7 +133,7 @@ TEST(NetUser, PublishedPortReachesTheGuest) {
 TEST(NetUser, PublishedUdpPortEchoes) {
     REQUIRE_KVM();
     REQUIRE_PROGRAM("nc");
-    std::string port = std::to_string(free_port());
+    std::string port = std::to_string(kiln::test::free_tcp_port());
     Vm vm({KILN_PATH, "run", "-p", "127.0.0.1:" + port + ":7/udp", kUdpEcho});
     EXPECT_EQ(udp_echo({}, "127.0.0.1", port, "ping over slirp"), "ping over slirp\n");
     const RunResult& r = vm.join();
@@ -163,7 +144,7 @@ TEST(NetUser, PublishedUdpPortEchoes) {
 // host's loopback, the only host address a guest reaches this way.
 TEST(NetUser, GuestConnectsToTheHostLoopback) {
     REQUIRE_KVM();
-    int port = free_port();
+    int port = kiln::test::free_tcp_port();
     NativeServer server({}, "127.0.0.1", port);
     RunResult r;
     for (int i = 0; i < 20; ++i) {  // until the host server listens

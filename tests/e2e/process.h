@@ -37,5 +37,7 @@ std::string read_file(const std::string& path);
 // Why KVM tests cannot run here, or "" when /dev/kvm is usable.
 std::string kvm_unavailable_reason();
 bool have_program(const std::string& name);
+// A TCP port on 127.0.0.1 that is free now (bound and released).
+int free_tcp_port();
 
 }  // namespace kiln::test

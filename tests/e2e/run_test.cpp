@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kiln_run.h"
+#include "skip.h"
 
 namespace {
 
@@ -27,10 +28,6 @@ using kiln::test::RunResult;
 using kiln::test::write_file;
 
 const std::string kGuest = KILN_GUEST_DIR;
-
-#define REQUIRE_KVM()                                                         \
-    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
-    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
 
 void expect_error(const RunResult& r, std::initializer_list<std::string> fragments) {
     EXPECT_EQ(r.status, kStatusCannotRun) << describe(r);

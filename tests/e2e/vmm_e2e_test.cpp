@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "process.h"
+#include "skip.h"
 
 namespace {
 
@@ -51,10 +52,6 @@ RunResult run_vmm(const std::vector<std::string>& args, const kiln::test::RunOpt
     argv.insert(argv.end(), args.begin(), args.end());
     return kiln::test::run(argv, opts);
 }
-
-#define REQUIRE_KVM()                                                        \
-    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
-    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
 
 // Expects a monitor error: status 125 and every fragment in the message.
 void expect_error(const RunResult& r, std::initializer_list<const char*> fragments) {

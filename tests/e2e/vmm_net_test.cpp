@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "netns.h"
+#include "skip.h"
 #include "process.h"
 
 namespace {
@@ -28,10 +29,6 @@ RunResult run_vmm(const std::vector<std::string>& args, const kiln::test::RunOpt
     return kiln::test::run(argv, opts);
 }
 
-#define REQUIRE_KVM()                                                        \
-    if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty()) \
-    GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")"
-
 // kiln-slirp is built beside kiln-vmm when libslirp-dev is installed.
 #define REQUIRE_SLIRP()                                                               \
     if (access((std::string(KILN_VMM_PATH).substr(0, std::string(KILN_VMM_PATH).rfind('/')) + \
@@ -41,19 +38,6 @@ RunResult run_vmm(const std::vector<std::string>& args, const kiln::test::RunOpt
 void expect_error(const RunResult& r, std::initializer_list<const char*> fragments) {
     EXPECT_EQ(r.status, kStatusMonitorError) << r.err;
     for (const char* f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << r.err;
-}
-
-// A TCP port on 127.0.0.1 that is free now (bound and released).
-int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
 }
 
 // ---- options ---------------------------------------------------------------
@@ -147,7 +131,7 @@ TEST(VmmNet, HostileChainsNeverCrashTheMonitor) {
 TEST(VmmNet, PublishBindsBeforeTheGuestStarts) {
     REQUIRE_KVM();
     REQUIRE_SLIRP();
-    std::string port = std::to_string(free_port());
+    std::string port = std::to_string(kiln::test::free_tcp_port());
     RunResult ok = run_vmm({"--net", "user", "-p", "127.0.0.1:" + port + ":80", "-p",
                             port + ":53/udp", KILN_GUEST_exit42});
     EXPECT_EQ(ok.status, 42) << ok.err;
