@@ -230,7 +230,10 @@ Result<size_t> send_iov(File* f, Socket* s, UserIov& iov, int flags, const SockN
     const size_t total = iov.total();
     if (s->sock_type() != net::kSockStream) {
         Buffer b;
-        if (total > kMaxDatagram) return Error(Errno::kEMSGSIZE);
+        // Too big is EMSGSIZE before the bytes are looked at, as Linux
+        // (UDP's 64 KiB length field; an AF_UNIX record's limit).
+        const size_t max = s->inet() != nullptr ? 0xffff : net::kUnixDgramMax;
+        if (total > max) return Error(Errno::kEMSGSIZE);
         uint8_t* buf = TRY(b.get(total));
         size_t got = TRY(iov.gather(buf, total));
         return socket_send(f, s, Span<const uint8_t>(buf, got), flags, to, rights);

@@ -120,7 +120,17 @@ void UnixSocket::changed() {
 
 Result<void> UnixSocket::bind(const fs::FsContext& ctx, fs::Inode* cwd, const UnixAddr& addr,
                               uint32_t mode) {
-    if (addr_.len != 0) return Error(Errno::kEINVAL);
+    // A taken path is EADDRINUSE even for a bound socket: Linux makes the
+    // inode before it looks at the socket.
+    if (addr_.len != 0) {
+        if (addr.len > 0 && !addr.abstract()) {
+            char p[kUnixPathMax + 1];
+            c_path(addr, p);
+            fs::Resolved r;
+            if (fs::resolve(ctx, cwd, p, 0, &r).ok() && r.node != nullptr) return Error(Errno::kEADDRINUSE);
+        }
+        return Error(Errno::kEINVAL);
+    }
     UnixAddr name = addr;
     if (name.len == 0) {
         // Autobind: "\0" and five hex digits, as Linux picks them.
@@ -228,7 +238,7 @@ Result<void> UnixSocket::connect(UnixSocket* to) {
     if (state_ == State::kConnected) return Error(Errno::kEISCONN);
     if (state_ == State::kListening || to == nullptr) return Error(Errno::kEINVAL);
     if (to->type_ != type_) return Error(Errno::kEPROTOTYPE);
-    if (to->state_ != State::kListening || to->closed_) return Error(Errno::kECONNREFUSED);
+    if (to->state_ != State::kListening || to->closed_ || to->shut_rd_) return Error(Errno::kECONNREFUSED);
     if (!to->backlog_has_room()) return Error(Errno::kEAGAIN);
     UnixSocket* server = create(type_, to->cred_);
     if (server == nullptr) return Error(Errno::kENOMEM);
@@ -262,8 +272,9 @@ UnixSocket* UnixSocket::dest(UnixSocket* to) const {
 }
 
 Result<void> UnixSocket::shutdown(int how) {
+    // Any socket may be shut down, connected or not (Linux's
+    // unix_shutdown): a listener shut for reading refuses connections.
     if (how < kShutRd || how > kShutRdWr) return Error(Errno::kEINVAL);
-    if (connected_type() && state_ != State::kConnected) return Error(Errno::kENOTCONN);
     const bool rd = how == kShutRd || how == kShutRdWr;
     const bool wr = how == kShutWr || how == kShutRdWr;
     if (rd) shut_rd_ = true;

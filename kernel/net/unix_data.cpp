@@ -112,9 +112,10 @@ Result<size_t> UnixSocket::send_stream(Span<const uint8_t> data, UnixRights* rig
 
 Result<size_t> UnixSocket::send_dgram(Span<const uint8_t> data, UnixSocket* to,
                                       UnixRights* rights) {
+    if (shut_wr_) return Error(Errno::kEPIPE);  // before the destination, as Linux
     UnixSocket* d = dest(to);
     if (d == nullptr) return Error(Errno::kENOTCONN);
-    if (shut_wr_) return Error(Errno::kEPIPE);
+    if (d->type_ != type_) return Error(Errno::kEPROTOTYPE);
     if (data.size() > kUnixDgramMax) return Error(Errno::kEMSGSIZE);
     if (d->closed_) return Error(Errno::kECONNREFUSED);
     if (d->peer_ != nullptr && d->peer_ != this) return Error(Errno::kEPERM);
