@@ -230,9 +230,12 @@ void print_table(const std::vector<Case>& cases, int runs) {
                    kTargetFloorRatio, mark(ratio <= kTargetFloorRatio));
         }
     }
-    const Case& run = cases.back();
-    if (run.active() && !run.samples.empty()) {
-        double m = ms(median(run.samples));
+    // The target is for kiln run as users call it (default --net user).
+    const Case* run = nullptr;
+    for (const auto& c : cases)
+        if (c.name == "kiln run static musl hello") run = &c;
+    if (run != nullptr && run->active() && !run->samples.empty()) {
+        double m = ms(median(run->samples));
         printf("kiln run hello median     %7.3f ms   target <= %.3f ms   %s\n", m,
                kTargetKilnRunMs, mark(m <= kTargetKilnRunMs));
     }
