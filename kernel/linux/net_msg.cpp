@@ -153,6 +153,15 @@ struct Rights {
     }
 };
 
+// SOL_SOCKET control messages sendmsg accepts besides SCM_RIGHTS:
+// SCM_CREDENTIALS on AF_UNIX; SO_MARK, SO_TIMESTAMPING and SCM_TXTIME on
+// AF_INET/AF_INET6 (accepted, without effect here).
+bool known_socket_cmsg(Socket* s, int type) {
+    constexpr int kScmCredentials = 2, kSoMark = 36, kSoTimestamping = 37, kScmTxtime = 61;
+    if (s->local() != nullptr) return type == kScmCredentials;
+    return type == kSoMark || type == kSoTimestamping || type == kScmTxtime;
+}
+
 // sendmsg's control messages: SCM_RIGHTS becomes descriptors in flight.
 Result<void> parse_control(Socket* s, uint64_t ucontrol, uint64_t len, Rights* out) {
     if (ucontrol == 0 || len == 0) return {};
@@ -184,8 +193,10 @@ Result<void> parse_control(Socket* s, uint64_t ucontrol, uint64_t len, Rights* o
                 (*f)->retain();
                 out->r->files[out->r->count++] = *f;
             }
+        } else if (h.level == kSolSocket && !known_socket_cmsg(s, h.type)) {
+            return fail(Errno::kEINVAL);  // as Linux's __scm_send / sock_cmsg_send
         }
-        // SCM_CREDENTIALS, IP_PKTINFO and the rest: ignored.
+        // SCM_CREDENTIALS (not checked), IP_PKTINFO and other levels: ignored.
         off += cmsg_align(h.len);
     }
     mm::heap_free(buf);
