@@ -200,6 +200,8 @@ struct Segment {
     uint16_t mss = 0;      // 0: absent
     int wscale = -1;       // -1: absent
     bool sack_ok = false;  // SACK-permitted (RFC 2018)
+    int nsack = 0;         // SACK blocks (RFC 2018 §3), as sent
+    uint32_t sack[4][2] = {};
     Bytes data;
     uint32_t len() const;  // data plus SYN and FIN
 };
@@ -243,11 +245,13 @@ public:
     void segment_arrives(const IpPacket& p, const Segment& seg);
     void listen_input(const IpPacket& p, const Segment& seg);
     // tcp_output.cpp
-    void output();            // sends what the windows allow
-    void send_ack();          // a bare ACK now
-    void send_reset();        // RST for abort
-    void send_syn();          // SYN or SYN-ACK per state
-    void retransmit_first();  // the segment at SND.UNA
+    void output();                         // sends what the windows allow
+    void send_ack();                       // a bare ACK now
+    void send_reset();                     // RST for abort
+    void send_syn();                       // SYN or SYN-ACK per state
+    void retransmit_first();               // the segment at SND.UNA
+    void sack_update(const Segment& seg);  // the scoreboard, from a segment
+    bool retransmit_next_hole();           // the next un-SACKed gap in recovery
     void on_timers(uint64_t now);
     uint64_t deadline() const;
     void start_rtx_timer();
@@ -297,7 +301,13 @@ public:
     Range ooo[kOooRanges];
     int nooo = 0;
     int ooo_latest = 0;    // the run holding the latest out-of-order segment
-    bool sack_ok = false;  // both sides sent SACK-permitted: we send blocks
+    bool sack_ok = false;  // both sides sent SACK-permitted: blocks both ways
+    // What the peer reported holding beyond SND.UNA (sorted, disjoint), and
+    // how far this recovery has resent the holes between.
+    static constexpr int kSacked = 8;
+    Range sacked[kSacked];
+    int nsacked = 0;
+    uint32_t rexmit_hi = 0;
     bool ooo_fin = false;
     uint32_t ooo_fin_seq = 0;
 

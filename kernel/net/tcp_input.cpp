@@ -42,6 +42,13 @@ bool parse_segment(Bytes l4, Segment* seg) {
         if (kind == 2 && len == 4) seg->mss = load_be16(t + i + 2);
         if (kind == 3 && len == 3) seg->wscale = t[i + 2] > 14 ? 14 : t[i + 2];
         if (kind == 4 && len == 2) seg->sack_ok = true;
+        if (kind == 5 && len >= 10 && (len - 2) % 8 == 0) {
+            for (size_t b = i + 2; b + 8 <= i + len && seg->nsack < 4; b += 8) {
+                seg->sack[seg->nsack][0] = load_be32(t + b);
+                seg->sack[seg->nsack][1] = load_be32(t + b + 4);
+                seg->nsack++;
+            }
+        }
         i += len;
     }
     return true;

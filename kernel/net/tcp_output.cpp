@@ -215,6 +215,67 @@ void TcpSocket::retransmit_first() {
     rtt_timing = false;  // Karn: no sample from a retransmitted segment
 }
 
+void TcpSocket::sack_update(const Segment& seg) {
+    // Forget what SND.UNA passed.
+    int keep = 0;
+    for (int i = 0; i < nsacked; ++i) {
+        if (seq_le(sacked[i].end, snd_una)) continue;
+        if (seq_lt(sacked[i].start, snd_una)) sacked[i].start = snd_una;
+        sacked[keep++] = sacked[i];
+    }
+    nsacked = keep;
+    for (int b = 0; b < seg.nsack; ++b) {
+        uint32_t s0 = seg.sack[b][0], e0 = seg.sack[b][1];
+        // Only blocks within what is in flight count; bogus ones are
+        // ignored (RFC 6675 §5.1).
+        if (!seq_lt(s0, e0) || !seq_gt(s0, snd_una) || seq_gt(e0, snd_max)) continue;
+        int i = 0;
+        while (i < nsacked && seq_lt(sacked[i].end, s0)) ++i;
+        if (i < nsacked && seq_le(sacked[i].start, e0)) {
+            if (seq_lt(s0, sacked[i].start)) sacked[i].start = s0;
+            if (seq_gt(e0, sacked[i].end)) sacked[i].end = e0;
+            while (i + 1 < nsacked && seq_le(sacked[i + 1].start, sacked[i].end)) {
+                if (seq_gt(sacked[i + 1].end, sacked[i].end)) sacked[i].end = sacked[i + 1].end;
+                for (int j = i + 1; j + 1 < nsacked; ++j) sacked[j] = sacked[j + 1];
+                nsacked--;
+            }
+        } else if (nsacked < kSacked) {
+            for (int j = nsacked; j > i; --j) sacked[j] = sacked[j - 1];
+            sacked[i].start = s0;
+            sacked[i].end = e0;
+            nsacked++;
+        }
+    }
+}
+
+bool TcpSocket::retransmit_next_hole() {
+    // The first byte at or after what this recovery already resent that
+    // the peer does not hold, below the highest byte it does hold (RFC
+    // 6675's NextSeg() rule 1, one segment per ACK).
+    if (nsacked == 0) return false;
+    uint32_t s = seq_gt(rexmit_hi, snd_una) ? rexmit_hi : snd_una;
+    uint32_t next_start = sacked[nsacked - 1].end;
+    for (int i = 0; i < nsacked; ++i) {
+        if (seq_le(sacked[i].start, s) && seq_lt(s, sacked[i].end)) s = sacked[i].end;
+        if (seq_gt(sacked[i].start, s)) {
+            next_start = sacked[i].start;
+            break;
+        }
+    }
+    if (!seq_lt(s, sacked[nsacked - 1].end)) return false;
+    uint32_t off = s - snd_una;
+    if (off >= sndq.size()) return false;
+    size_t len = next_start - s;
+    if (len > mss) len = mss;
+    if (len > sndq.size() - off) len = sndq.size() - off;
+    if (len == 0) return false;
+    if (!xmit(this, s, len, kAck)) return false;
+    stack_->stats.tcp_retransmits++;
+    total_retrans++;
+    rexmit_hi = s + static_cast<uint32_t>(len);
+    return true;
+}
+
 void TcpSocket::ack_received_data(bool force_now, size_t bytes) {
     ack_pending++;
     ack_pending_bytes += bytes;
@@ -405,6 +466,7 @@ void TcpSocket::on_timers(uint64_t now) {
             rtt_timing = false;
             rto = rto * 2 > kRtoMax ? kRtoMax : rto * 2;
             snd_nxt = snd_una;
+            nsacked = 0;  // SACK information is advisory (RFC 2018 §8)
             if (snd_wnd == 0) {
                 // Only a probe fits; the persist timer takes over.
                 persist_shift = 0;

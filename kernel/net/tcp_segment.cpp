@@ -194,7 +194,15 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
         return;
     }
     bool fin_sent = fin_queued && seq_gt(snd_max, snd_una + static_cast<uint32_t>(sndq.size()));
-    if (seq_gt(seg.ack, snd_una)) {
+    bool acks_new = seq_gt(seg.ack, snd_una);
+    if (sack_ok && (seg.nsack > 0 || nsacked > 0)) {
+        // The scoreboard is kept relative to the SND.UNA this ACK makes.
+        uint32_t una = snd_una;
+        if (acks_new) snd_una = seg.ack;
+        sack_update(seg);
+        snd_una = una;
+    }
+    if (acks_new) {
         uint32_t acked = seg.ack - snd_una;
         uint32_t data_acked = acked > sndq.size() ? static_cast<uint32_t>(sndq.size()) : acked;
         sndq.drop(data_acked);
@@ -219,6 +227,9 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
             } else {
                 // Partial: retransmit the next hole, deflate (step 4).
                 retransmit_first();
+                uint32_t to =
+                    snd_una + (sndq.size() < mss ? static_cast<uint32_t>(sndq.size()) : mss);
+                if (seq_gt(to, rexmit_hi)) rexmit_hi = to;
                 cwnd = cwnd > acked ? cwnd - acked : mss;
                 if (acked >= mss) cwnd += mss;
                 start_rtx_timer();
@@ -249,10 +260,14 @@ void TcpSocket::segment_arrives(const IpPacket& p, const Segment& seg) {
             recover = snd_max;
             in_recovery = true;
             retransmit_first();
+            rexmit_hi = snd_una + (sndq.size() < mss ? static_cast<uint32_t>(sndq.size()) : mss);
             cwnd = ssthresh + 3u * mss;
             start_rtx_timer();
         } else if (dupacks > 3 && in_recovery) {
             cwnd += mss;
+            // With SACK the further holes go now, one per duplicate ACK,
+            // rather than one per round trip (NewReno's partial ACKs).
+            if (sack_ok) retransmit_next_hole();
         }
     }
     // The send window (RFC 9293 §3.10.7.4, fifth check).

@@ -3,6 +3,8 @@
 // windows, a full device queue, segmentation offload, bulk transfers and
 // many connections.
 #define KILN_HOSTED_NEW 1  // <new> comes with gtest
+#include <algorithm>
+
 #include "net_tcp_fixture.h"
 
 TEST_F(NetTcp, RetransmitAfterRto) {
@@ -376,6 +378,55 @@ TEST_F(NetTcp, FastRetransmitFromAnAcceptedSocket) {
     EXPECT_EQ(transfer(b, s, c, d, 5 * kSec), d);
     EXPECT_LT(link.now - t0, 150 * kMs);
     EXPECT_LT(static_cast<TcpSocket*>(s)->ssthresh, 0xffffffffu);
+    c->close();
+    s->close();
+    lsock->close();
+}
+
+TEST_F(NetTcp, SackResendsSeveralHolesInOneRoundTrip) {
+    Socket *c, *s;
+    connect_pair(&c, &s);
+    auto* ct = static_cast<TcpSocket*>(c);
+    ASSERT_TRUE(ct->sack_ok);
+    ASSERT_TRUE(static_cast<TcpSocket*>(s)->sack_ok);
+    int nodelay = 1;
+    ASSERT_TRUE(
+        c->set_option(kSolTcp, kTcpNodelay, Span<const uint8_t>((uint8_t*)&nodelay, 4)).ok());
+    // Lose data segments 3, 5 and 7 once each.
+    std::vector<uint32_t> lost;
+    int seen = 0;
+    link.drop_if = [&](const Frame& f) {
+        const uint8_t* t = tcp_of(f);
+        if (f.from != 0 || !t || tcp_payload_len(f) == 0) return false;
+        ++seen;
+        if (seen == 3 || seen == 5 || seen == 7) {
+            lost.push_back(load_be32(t + 4));
+            return true;
+        }
+        return false;
+    };
+    auto d = pattern(14600, 51);
+    size_t mark = link.sent.size();
+    EXPECT_EQ(transfer(a, c, s, d, 5 * kSec), d);
+    ASSERT_EQ(lost.size(), 3u);
+    // When each lost segment went again: all three within one round trip
+    // (200 us here), where NewReno alone needs one round trip per hole.
+    std::vector<uint64_t> when;
+    for (uint32_t seq : lost) {
+        int copies = 0;
+        for (size_t i = mark; i < link.sent.size(); ++i) {
+            const Frame& f = link.sent[i];
+            const uint8_t* t = tcp_of(f);
+            if (f.from == 0 && t && tcp_payload_len(f) > 0 && load_be32(t + 4) == seq &&
+                ++copies == 2)
+                when.push_back(f.at);
+        }
+    }
+    ASSERT_EQ(when.size(), 3u);
+    uint64_t lo = *std::min_element(when.begin(), when.end());
+    uint64_t hi = *std::max_element(when.begin(), when.end());
+    EXPECT_LT(hi - lo, 200000u);
+    EXPECT_EQ(ct->total_retrans, 3u);
     c->close();
     s->close();
     lsock->close();
