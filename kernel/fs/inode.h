@@ -108,6 +108,9 @@ public:
         (void)write;
         return 0;
     }
+    // Whether a write failing with EPIPE raises SIGPIPE: pipes and stream
+    // sockets do; datagram sockets only fail (Linux's unix_dgram_sendmsg).
+    virtual bool sigpipe_on_epipe() const { return true; }
     // A read or write that returned EAGAIN may block until poll_events()
     // changes (pipes, eventfd, timerfd); the rest never block.
     virtual bool may_block() const { return false; }

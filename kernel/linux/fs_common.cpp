@@ -251,7 +251,7 @@ Result<size_t> file_write(fs::File* f, const void* buf, size_t n, uint64_t* pos)
             if (n == 0) break;
             continue;
         }
-        if (w.error() == Errno::kEPIPE && done == 0) raise_sigpipe();
+        if (w.error() == Errno::kEPIPE && done == 0 && in->sigpipe_on_epipe()) raise_sigpipe();
         if (!would_block(f, w.error())) {
             if (done > 0) break;
             return Error(w.error());

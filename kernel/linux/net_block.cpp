@@ -149,7 +149,9 @@ Result<size_t> socket_send(fs::File* f, Socket* s, Span<const uint8_t> data, int
     }
     if (target != nullptr) target->release();
     if (done > 0 || err == Errno(0)) return done;
-    if (err == Errno::kEPIPE && !(flags & net::kMsgNoSignal)) raise_sigpipe();
+    // Only stream sockets raise SIGPIPE (datagram and seqpacket sends just
+    // fail, as Linux's unix_dgram_sendmsg and UDP).
+    if (err == Errno::kEPIPE && !(flags & net::kMsgNoSignal) && stream) raise_sigpipe();
     return Error(err);
 }
 

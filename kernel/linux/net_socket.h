@@ -57,6 +57,7 @@ public:
     bool wakes_asynchronously() override;
     bool epollable() const override { return true; }
     uint64_t io_timeout_ns(bool write) const override { return write ? sndtimeo_ns : rcvtimeo_ns; }
+    bool sigpipe_on_epipe() const override { return type_ == net::kSockStream; }
     // SIOCOUTQ and SIOCATMARK (SIOCINQ is FIONREAD: bytes_readable).
     Result<int64_t> ioctl(uint32_t cmd, uint64_t arg) override;
     const void* kind_tag() const override;

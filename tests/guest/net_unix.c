@@ -442,6 +442,51 @@ static int bad_input(void) {
     return 0;
 }
 
+/* Corners where kiln once differed from Linux (found by running the same
+   calls on both). */
+static int linux_corners(void) {
+    const char* path = "/tmp/kiln-net-corners.sock";
+    unlink(path);
+    struct sockaddr_un a = {0};
+    a.sun_family = AF_UNIX;
+    strcpy(a.sun_path, path);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(l, (struct sockaddr*)&a, sizeof a) == 0 && listen(l, 1) == 0, "listener");
+    CHECK(bind(l, (struct sockaddr*)&a, sizeof a) < 0 && errno == EADDRINUSE, "binding again to a taken path: EADDRINUSE");
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(sendto(d, "x", 1, 0, (struct sockaddr*)&a, sizeof a) < 0 && errno == EPROTOTYPE,
+          "a datagram to a stream socket: EPROTOTYPE");
+    CHECK(shutdown(l, SHUT_RDWR) == 0, "shutdown of a listener");
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(connect(c, (struct sockaddr*)&a, sizeof a) < 0 && errno == ECONNREFUSED,
+          "a listener shut for reading refuses: ECONNREFUSED");
+    CHECK(shutdown(d, SHUT_WR) == 0, "shutdown of an unconnected datagram socket");
+    CHECK(send(d, "x", 1, 0) < 0 && errno == EPIPE, "its send: EPIPE");
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec io = {"z", 1};
+    struct msghdr m = {0};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    struct cmsghdr* h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = 77;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    CHECK(sendmsg(sv[0], &m, 0) < 0 && errno == EINVAL, "an unknown SOL_SOCKET message: EINVAL");
+    static char big[300000];
+    CHECK(send(d, big, sizeof big, 0) < 0 && (errno == EMSGSIZE || errno == EPIPE), "oversized");
+    close(sv[0]);
+    close(sv[1]);
+    close(c);
+    close(d);
+    close(l);
+    unlink(path);
+    return 0;
+}
+
 static int sigpipe(void) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
@@ -454,7 +499,7 @@ static int sigpipe(void) {
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) return sigpipe();
     if (stream_pair() || dgram_pair() || path_server() || seqpacket() || abstract_dgram() || rights() || readiness() ||
-        waitall() || interrupted() || sendfile_to_socket() || options() || bad_input())
+        waitall() || interrupted() || sendfile_to_socket() || options() || bad_input() || linux_corners())
         return 1;
     printf("net_unix: all ok\n");
     return 0;
