@@ -263,6 +263,10 @@ int64_t sys_shutdown(const SyscallArgs& a) {
         return s->inet()->shutdown(how);
     }();
     net::service_run();
+    if (r.ok() && how != net::kShutRd && !s->shut_wr) {
+        s->shut_wr = true;
+        s->poll_watchers()->notify(s->poll_events());  // now writable (see poll_events)
+    }
     return to_syscall_result(r);
 }
 

@@ -250,10 +250,16 @@ Result<void> socket_connect(fs::File* f, Socket* s, const SockName& to) {
         return s->inet()->connect(to.inet);
     }();
     net::service_run();
+    // The first connect after a background one completed reports its
+    // success (0), later ones EISCONN: Linux's inet_stream_connect.
+    const bool was_connecting = s->connecting;
+    s->connecting = !r.ok() && (r.error() == Errno::kEINPROGRESS || r.error() == Errno::kEALREADY);
+    if (!r.ok() && r.error() == Errno::kEISCONN && was_connecting) return {};
     if (r.ok() || r.error() != Errno::kEINPROGRESS || nb) return r;
     auto w = wait_events(s, kWriteWake, deadline, "connect");
     if (!w.ok()) return Error(w.error());
     if (!*w) return Error(Errno::kEINPROGRESS);
+    s->connecting = false;
     int e = s->take_error();
     if (e != 0) return Error(static_cast<Errno>(e));
     return {};

@@ -174,7 +174,11 @@ int Socket::take_error() {
 uint32_t Socket::poll_events() {
     if (local_ != nullptr) return local_->poll_events();
     net::StackCall c;
-    return inet_->poll_events();
+    uint32_t ev = inet_->poll_events();
+    // A stream shut down for writing polls writable, so that a writer
+    // wakes to its EPIPE (Linux's tcp_poll).
+    if (shut_wr && type_ == net::kSockStream) ev |= fs::kPollWritable;
+    return ev;
 }
 
 fs::PollWatchers* Socket::poll_watchers() {

@@ -80,6 +80,8 @@ public:
     uint64_t rcvtimeo_ns = 0;  // 0: none
     uint64_t sndtimeo_ns = 0;
     bool listening = false;
+    bool connecting = false;  // a TCP connect went on in the background
+    bool shut_wr = false;     // shutdown(SHUT_WR): always writable (tcp_poll)
     int opt_reuseaddr = 0, opt_reuseport = 0, opt_keepalive = 0, opt_broadcast = 0;
     int opt_passcred = 0, opt_oobinline = 0, opt_priority = 0, opt_rcvlowat = 1;
     int opt_sndbuf = 212992, opt_rcvbuf = 212992;
