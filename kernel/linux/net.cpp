@@ -180,6 +180,12 @@ int64_t sys_bind(const SyscallArgs& a) {
     // An AF_INET6 socket checks the length first (SIN6_LEN_RFC2133), as
     // Linux's inet6_bind: a sockaddr_in there is EINVAL.
     if (s->family() == net::kAfInet6 && a.arg[2] < 24) return errno_result(Errno::kEINVAL);
+    // Linux's inet_bind takes AF_UNSPEC with INADDR_ANY as AF_INET (old
+    // programs zero the whole sockaddr_in).
+    if (s->family() == net::kAfInet && name.family == 0 && a.arg[2] >= 16 &&
+        name.inet.addr[0] == 0 && name.inet.addr[1] == 0 && name.inet.addr[2] == 0 &&
+        name.inet.addr[3] == 0)
+        name.family = name.inet.family = net::kAfInet;
     if (name.family != s->family()) return errno_result(Errno::kEAFNOSUPPORT);
     auto r = [&] {
         net::StackCall c;

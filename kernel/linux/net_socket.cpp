@@ -244,6 +244,12 @@ Result<SockName> read_sockaddr(uint64_t uaddr, uint64_t len) {
             __builtin_memcpy(n.inet.addr, b + 8, 16);
             if (len >= 28) __builtin_memcpy(&n.inet.scope_id, b + 24, 4);
             break;
+        case 0:  // AF_UNSPEC: an AF_INET bind may use it for INADDR_ANY (net.cpp)
+            if (len >= 16) {
+                n.inet.port = load_be16(b + 2);
+                __builtin_memcpy(n.inet.addr, b + 4, 4);
+            }
+            break;
         default:
             n.inet.family = n.family;
             break;

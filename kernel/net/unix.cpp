@@ -127,7 +127,8 @@ Result<void> UnixSocket::bind(const fs::FsContext& ctx, fs::Inode* cwd, const Un
             char p[kUnixPathMax + 1];
             c_path(addr, p);
             fs::Resolved r;
-            if (fs::resolve(ctx, cwd, p, 0, &r).ok() && r.node != nullptr) return Error(Errno::kEADDRINUSE);
+            if (fs::resolve(ctx, cwd, p, 0, &r).ok() && r.node != nullptr)
+                return Error(Errno::kEADDRINUSE);
         }
         return Error(Errno::kEINVAL);
     }
@@ -238,7 +239,8 @@ Result<void> UnixSocket::connect(UnixSocket* to) {
     if (state_ == State::kConnected) return Error(Errno::kEISCONN);
     if (state_ == State::kListening || to == nullptr) return Error(Errno::kEINVAL);
     if (to->type_ != type_) return Error(Errno::kEPROTOTYPE);
-    if (to->state_ != State::kListening || to->closed_ || to->shut_rd_) return Error(Errno::kECONNREFUSED);
+    if (to->state_ != State::kListening || to->closed_ || to->shut_rd_)
+        return Error(Errno::kECONNREFUSED);
     if (!to->backlog_has_room()) return Error(Errno::kEAGAIN);
     UnixSocket* server = create(type_, to->cred_);
     if (server == nullptr) return Error(Errno::kENOMEM);
