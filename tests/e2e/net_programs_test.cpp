@@ -6,7 +6,8 @@
 //    test: 100 MiB each way at once with a checksum, 1,000 connections open
 //    at once, and IPv6 (ping and TCP).
 // Each scenario is one bash script: the server runs in the background under
-// `timeout`, a trap ends it by PID however the script ends, and the client
+// `timeout -k` (a guest that ignores the forwarded SIGTERM is killed 5 s
+// later), a trap ends it by PID however the script ends, and the client
 // (curl, redis-benchmark, a python3 client) runs in front.
 #include <gtest/gtest.h>
 
@@ -43,7 +44,7 @@ RunResult script(const std::string& text, int timeout_s = 150) {
 // holds or the server is gone.
 std::string start_server(const std::string& command, const std::string& ready) {
     return "S=$(mktemp -d)\n"
-           "timeout 120 " + command + " >$S/out 2>$S/err &\n"
+           "timeout -k 5 120 " + command + " >$S/out 2>$S/err &\n"
            "srv=$!\n"
            "trap 'kill -TERM $srv 2>/dev/null; wait $srv 2>/dev/null; "
            "echo \"--- server stderr\" >&2; tail -c 3000 $S/err >&2; rm -rf $S' EXIT\n"
