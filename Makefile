@@ -26,6 +26,7 @@ bench: build
 	$(BUILD)/bench/boot-bench --build $(BUILD)
 	$(BUILD)/bench/syscall-bench-driver --build $(BUILD)
 	$(BUILD)/bench/syscall-bench-driver --build $(BUILD) --sched
+	$(BUILD)/bench/net-bench-driver --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
