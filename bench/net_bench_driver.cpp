@@ -430,15 +430,18 @@ int main(int argc, char** argv) {
         const Value* vals[] = {&r->native, &r->tap, &r->user};
         for (int i = 0; i < 3; ++i) {
             if (vals[i]->missing.empty()) continue;
-            complete = false;
+            // Bulk through --net user is left out by design, not a failure.
+            if (vals[i] != &bulk.user) complete = false;
             printf("  not run: %s, %s: %s\n", r->name.c_str(), names[i], vals[i]->missing.c_str());
         }
     }
+    bool met = false;
     if (!req.tap.missing.empty() || !req.native.missing.empty()) {
         printf("target (issue #5): kiln tap req/s >= 0.5x native: not measured\n");
     } else {
+        met = req.tap.v >= 0.5 * req.native.v;
         printf("target (issue #5): kiln tap req/s >= 0.5x native: %s (%.2fx)\n",
-               req.tap.v >= 0.5 * req.native.v ? "PASS" : "FAIL", req.tap.v / req.native.v);
+               met ? "PASS" : "FAIL", req.tap.v / req.native.v);
     }
-    return complete ? 0 : 1;
+    return complete && met ? 0 : 1;
 }
