@@ -13,6 +13,7 @@
 #include "net/socket.h"
 #include "net/stack.h"
 #include "net_test_support.h"
+#include "net_two_stacks.h"
 
 using namespace kiln;
 using namespace kiln::net;
@@ -21,15 +22,11 @@ using kiln_test::NetLink;
 using kiln_test::v4addr;
 using kiln_test::v6addr;
 
-class NetIpv6 : public ::testing::Test {
+class NetIpv6 : public kiln_test::TwoStacks {
 protected:
     void SetUp() override {
-        a = Stack::create();
-        b = Stack::create();
-        ia = link.attach(0, a);
-        ib = link.attach(1, b);
-        kiln_test::config_v4(a, ia, 1);
-        kiln_test::config_v4(b, ib, 2);
+        TwoStacks::SetUp();
+        if (HasFatalFailure()) return;
         Ipv6Config c;
         SockAddr x = v6addr("fd00::1", 0);
         memcpy(c.addr, x.addr, 16);
@@ -38,10 +35,6 @@ protected:
         x = v6addr("fd00::2", 0);
         memcpy(c.addr, x.addr, 16);
         ASSERT_TRUE(b->configure_ipv6(ib, c).ok());
-    }
-    void TearDown() override {
-        mm::destroy(a);
-        mm::destroy(b);
     }
     Socket* sock(Stack* s, int family, int type) {
         s->set_now(link.now);
@@ -63,11 +56,6 @@ protected:
             5 * kSec);
         return s;
     }
-    NetLink link;
-    Stack* a = nullptr;
-    Stack* b = nullptr;
-    Interface* ia = nullptr;
-    Interface* ib = nullptr;
 };
 
 TEST_F(NetIpv6, NeighbourDiscoveryAndTcp) {

@@ -13,6 +13,7 @@
 #include "net/socket.h"
 #include "net/stack.h"
 #include "net_test_support.h"
+#include "net_two_stacks.h"
 
 using namespace kiln;
 using namespace kiln::net;
@@ -58,23 +59,9 @@ TEST(NetChecksum, MatchesBytewiseReference) {
     EXPECT_EQ(csum_fold(csum_partial(pkt, 20, 0)), 0xffff);
 }
 
-class NetPair : public ::testing::Test {
+class NetPair : public kiln_test::TwoStacks {
 protected:
-    explicit NetPair(bool offload = false) : link(offload) {}
-    void SetUp() override {
-        a = Stack::create();
-        b = Stack::create();
-        ASSERT_NE(a, nullptr);
-        ASSERT_NE(b, nullptr);
-        ia = link.attach(0, a);
-        ib = link.attach(1, b);
-        kiln_test::config_v4(a, ia, 1);
-        kiln_test::config_v4(b, ib, 2);
-    }
-    void TearDown() override {
-        mm::destroy(a);
-        mm::destroy(b);
-    }
+    explicit NetPair(bool offload = false) : TwoStacks(offload) {}
     StackImpl* impl(Stack* s) { return static_cast<StackImpl*>(s); }
     Socket* udp(Stack* s, uint16_t port, int family = kAfInet) {
         s->set_now(link.now);
@@ -89,11 +76,6 @@ protected:
         return *r;
     }
 
-    NetLink link;
-    Stack* a = nullptr;
-    Stack* b = nullptr;
-    Interface* ia = nullptr;
-    Interface* ib = nullptr;
 };
 
 TEST_F(NetPair, ArpResolvesQueuesAndExpires) {

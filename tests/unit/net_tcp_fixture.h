@@ -14,6 +14,7 @@
 #include "net/socket.h"
 #include "net/stack.h"
 #include "net_test_support.h"
+#include "net_two_stacks.h"
 
 using namespace kiln;
 using namespace kiln::net;
@@ -34,22 +35,8 @@ inline size_t tcp_payload_len(const Frame& f) {
     return load_be16(ip + 2) - (ip[0] & 15) * 4 - (t[12] >> 4) * 4;
 }
 
-class NetTcp : public ::testing::Test {
+class NetTcp : public kiln_test::TwoStacks {
 protected:
-    void SetUp() override {
-        a = Stack::create();
-        b = Stack::create();
-        ASSERT_NE(a, nullptr);
-        ASSERT_NE(b, nullptr);
-        ia = link.attach(0, a);
-        ib = link.attach(1, b);
-        kiln_test::config_v4(a, ia, 1);
-        kiln_test::config_v4(b, ib, 2);
-    }
-    void TearDown() override {
-        mm::destroy(a);
-        mm::destroy(b);
-    }
     Socket* tcp(Stack* s) {
         s->set_now(link.now);
         auto r = s->socket(kAfInet, kSockStream, 0);
@@ -114,10 +101,5 @@ protected:
     }
     TcpState state(Socket* s) { return static_cast<TcpSocket*>(s)->state; }
 
-    NetLink link;
-    Stack* a = nullptr;
-    Stack* b = nullptr;
-    Interface* ia = nullptr;
-    Interface* ib = nullptr;
     Socket* lsock = nullptr;
 };
