@@ -1,7 +1,5 @@
 #include "run_options.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,22 +45,6 @@ const char kRunUsage[] =
     "The exit status is the program's; 125 means kiln could not run it.\n";
 
 namespace {
-
-// --ip6: ADDR/PREFIX[,GATEWAY], ADDR and GATEWAY IPv6, PREFIX 1..128.
-bool valid_ip6(const std::string& v) {
-    const size_t slash = v.find('/');
-    if (slash == std::string::npos) return false;
-    const size_t comma = v.find(',', slash);
-    const std::string addr = v.substr(0, slash);
-    const std::string prefix = v.substr(slash + 1, comma == std::string::npos ? std::string::npos
-                                                                             : comma - slash - 1);
-    in6_addr a;
-    if (inet_pton(AF_INET6, addr.c_str(), &a) != 1) return false;
-    char* end = nullptr;
-    const long p = strtol(prefix.c_str(), &end, 10);
-    if (prefix.empty() || *end != '\0' || p < 1 || p > 128) return false;
-    return comma == std::string::npos || inet_pton(AF_INET6, v.substr(comma + 1).c_str(), &a) == 1;
-}
 
 constexpr uint64_t kMinMem = 16ull << 20;
 
@@ -218,8 +200,9 @@ bool parse_run_options(const std::vector<std::string>& words, RunOptions* out, s
         }
         if ((r = value(w, {"--ip6"}, &v)) != 0) {
             if (r < 0) return false;
-            if (!valid_ip6(v)) {
-                *error = "--ip6 '" + v + "': expected ADDR/PREFIX[,GATEWAY], e.g. fd00::15/64,fd00::1";
+            char err[256];
+            if (!kiln::vmm::check_static_ip6(v.c_str(), err, sizeof(err))) {
+                *error = err;
                 return false;
             }
             out->ip6 = v;

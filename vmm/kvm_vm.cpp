@@ -57,13 +57,11 @@ int open_kvm() {
     return fd;
 }
 
-int create_vm_fd(int kvm_fd) {
-    int fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-    if (fd < 0) fatal("KVM_CREATE_VM failed: %s", strerror(errno));
-    return fd;
-}
-
-void add_guest_memory(int vm_fd, const GuestMemory& mem) {
+Vm create_vm(int kvm_fd, const GuestMemory& mem) {
+    Vm vm;
+    vm.kvm_fd = kvm_fd;
+    vm.vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+    if (vm.vm_fd < 0) fatal("KVM_CREATE_VM failed: %s", strerror(errno));
     for (size_t i = 0; i < mem.range_count(); ++i) {
         const RamRange& r = mem.range(i);
         struct kvm_userspace_memory_region region = {};
@@ -71,14 +69,11 @@ void add_guest_memory(int vm_fd, const GuestMemory& mem) {
         region.guest_phys_addr = r.gpa;
         region.memory_size = r.size;
         region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
-        if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+        if (ioctl(vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
             fatal("cannot give %llu MiB of RAM to the VM: %s; try a smaller --mem",
                   static_cast<unsigned long long>(r.size >> 20), strerror(errno));
         }
     }
-}
-
-void create_vcpu(Vm& vm) {
     // The kernel's local APIC (x2APIC, TSC-deadline timer, HLT wake-ups) is
     // emulated inside KVM; the I/O APIC is ours (ioapic.h says why). Must
     // come before the vCPU is created.
@@ -91,22 +86,15 @@ void create_vcpu(Vm& vm) {
     }
     vm.vcpu_fd = ioctl(vm.vm_fd, KVM_CREATE_VCPU, 0);
     if (vm.vcpu_fd < 0) fatal("KVM_CREATE_VCPU failed: %s", strerror(errno));
-    int run_size = ioctl(vm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    int run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size <= 0) fatal("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
     void* run = mmap(nullptr, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm.vcpu_fd, 0);
     if (run == MAP_FAILED) fatal("cannot map the vCPU's kvm_run: %s", strerror(errno));
     vm.run = static_cast<struct kvm_run*>(run);
-    setup_cpuid(vm.kvm_fd, vm.vcpu_fd);
+    setup_cpuid(kvm_fd, vm.vcpu_fd);
     vm.pvm = detect_pvm(vm.vcpu_fd);
-}
-
-Vm create_vm(int kvm_fd, const GuestMemory& mem) {
-    Vm vm;
-    vm.kvm_fd = kvm_fd;
-    vm.vm_fd = create_vm_fd(kvm_fd);
-    add_guest_memory(vm.vm_fd, mem);
-    create_vcpu(vm);
     return vm;
 }
+
 
 }  // namespace kiln::vmm

@@ -27,13 +27,6 @@ int open_kvm();
 // and vCPU 0 with CPUID set. Exits with a message on failure.
 Vm create_vm(int kvm_fd, const GuestMemory& mem);
 
-// The same in steps, for a monitor that gives the VM its RAM from another
-// thread while the vCPU is made (each takes ~0.1 ms on kvm-pvm):
-// create_vm_fd, then add_guest_memory and create_vcpu in either order.
-int create_vm_fd(int kvm_fd);
-void add_guest_memory(int vm_fd, const GuestMemory& mem);
-void create_vcpu(Vm& vm);
-
 // Sets the CPUID of the vCPU from KVM_GET_SUPPORTED_CPUID (cpuid.cpp).
 void setup_cpuid(int kvm_fd, int vcpu_fd);
 // The XCR0 bits KVM lets the guest enable (CPUID leaf 0xd), 0 without XSAVE.

@@ -1,5 +1,6 @@
 #include "net_options.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,6 +219,28 @@ bool check_static_ip(const char* text, char* err, size_t err_len) {
                         static_cast<int>(end - start), start, i == 0 ? "gateway" : "DNS server",
                         usage);
         }
+    }
+    return true;
+}
+
+bool check_static_ip6(const char* text, char* err, size_t err_len) {
+    const char* usage = "write --ip6 ADDR/PREFIX[,GATEWAY], e.g. --ip6 fd00::15/64,fd00::1";
+    char addr[INET6_ADDRSTRLEN] = {};
+    const char* slash = strchr(text, '/');
+    in6_addr a;
+    if (slash != nullptr && size_t(slash - text) < sizeof(addr)) memcpy(addr, text, slash - text);
+    if (slash == nullptr || inet_pton(AF_INET6, addr, &a) != 1) {
+        return fail(err, err_len, "--ip6 '%s' does not start with an IPv6 address and /PREFIX; %s",
+                    text, usage);
+    }
+    const char* comma = strchr(slash, ',');
+    uint32_t prefix;
+    if (!parse_number(slash + 1, comma != nullptr ? comma : slash + strlen(slash), 1, 128, &prefix)) {
+        return fail(err, err_len, "--ip6 '%s': the prefix length must be 1 to 128; %s", text, usage);
+    }
+    if (comma != nullptr && inet_pton(AF_INET6, comma + 1, &a) != 1) {
+        return fail(err, err_len, "--ip6 '%s': '%s' is not an IPv6 gateway; %s", text, comma + 1,
+                    usage);
     }
     return true;
 }

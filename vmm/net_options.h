@@ -45,6 +45,9 @@ bool add_publish(const char* text, NetOptions* out, char* err, size_t err_len);
 // `kiln run --ip ADDR/PREFIX[,GATEWAY[,DNS]]`: a static IPv4 configuration,
 // given to the kernel as kiln.ip=... (kernel/net/service.h).
 bool check_static_ip(const char* text, char* err, size_t err_len);
+// `kiln run --ip6 ADDR/PREFIX[,GATEWAY]`: a static IPv6 configuration,
+// given to the kernel as kiln.ip6=... (kernel/net/service.h).
+bool check_static_ip6(const char* text, char* err, size_t err_len);
 // The checks across options: -p only with --net user, --mac not with none.
 bool check_net_options(const NetOptions& o, char* err, size_t err_len);
 

@@ -21,15 +21,11 @@
 namespace {
 
 using kiln::test::contains;
+using kiln::test::describe;
 using kiln::test::RunResult;
 
 const std::string kEcho = std::string(KILN_GUEST_DIR) + "/net_echo-glibc-static";
 const std::string kSend = std::string(KILN_GUEST_DIR) + "/net_send-glibc-static";
-
-std::string report(const RunResult& r) {
-    return "status " + std::to_string(r.status) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err.substr(0, 6000);
-}
 
 // Runs a bash script with $KILN set to kiln and the shared image cache.
 RunResult script(const std::string& text, int timeout_s = 150) {
@@ -136,16 +132,16 @@ TEST(NetPrograms, NginxServesAStaticFile) {
         "curl -s http://127.0.0.1:$P/big.bin | sha256sum | cut -c1-16\n"
         "head -c $((1 << 20)) /dev/zero | tr '\\0' k | sha256sum | cut -c1-16\n"
         "curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:$P/missing\n");
-    EXPECT_EQ(r.status, 0) << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
     const auto lines = r.out;
-    EXPECT_TRUE(contains(lines, "HTTP/1.1 200 OK\nserved by nginx in kiln\n")) << report(r);
+    EXPECT_TRUE(contains(lines, "HTTP/1.1 200 OK\nserved by nginx in kiln\n")) << describe(r);
     // The two digests (served and expected) are the same line twice.
     const size_t a = lines.find("\n", lines.find("served by nginx"));
-    ASSERT_NE(a, std::string::npos) << report(r);
+    ASSERT_NE(a, std::string::npos) << describe(r);
     const std::string rest = lines.substr(a + 1);
-    ASSERT_GE(rest.size(), 34u) << report(r);
-    EXPECT_EQ(rest.substr(0, 17), rest.substr(17, 17)) << report(r);
-    EXPECT_TRUE(contains(rest, "404\n")) << report(r);
+    ASSERT_GE(rest.size(), 34u) << describe(r);
+    EXPECT_EQ(rest.substr(0, 17), rest.substr(17, 17)) << describe(r);
+    EXPECT_TRUE(contains(rest, "404\n")) << describe(r);
 }
 
 TEST(NetPrograms, RedisAnswersRedisBenchmark) {
@@ -165,11 +161,11 @@ TEST(NetPrograms, RedisAnswersRedisBenchmark) {
         "grep -E '^(SET|GET): [0-9.]+ requests per second'\n"
         "echo benchmark=${PIPESTATUS[0]}\n",
         180);
-    EXPECT_EQ(r.status, 0) << report(r);
-    EXPECT_TRUE(contains(r.out, "OK\nunikernel\n")) << report(r);
-    EXPECT_TRUE(contains(r.out, "\nSET: ")) << report(r);
-    EXPECT_TRUE(contains(r.out, "\nGET: ")) << report(r);
-    EXPECT_TRUE(contains(r.out, "benchmark=0\n")) << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "OK\nunikernel\n")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "\nSET: ")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "\nGET: ")) << describe(r);
+    EXPECT_TRUE(contains(r.out, "benchmark=0\n")) << describe(r);
 }
 
 // ---- net_echo over a TAP device in a test namespace ------------------------
@@ -177,9 +173,8 @@ TEST(NetPrograms, RedisAnswersRedisBenchmark) {
 class NetTapLoad : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (std::string why = kiln::test::kvm_unavailable_reason(); !why.empty())
-            GTEST_SKIP() << "SKIPPED: KVM unavailable (" << why << ")";
-        if (!kiln::test::have_program("python3")) GTEST_SKIP() << "SKIPPED: python3 not installed";
+        REQUIRE_KVM();
+        REQUIRE_PROGRAM("python3");
         if (!ns_.unavailable().empty()) GTEST_SKIP() << "SKIPPED: " << ns_.unavailable();
         std::string error;
         ASSERT_TRUE(ns_.add_tap("ktap0", "10.0.2.2/24", &error)) << error;
@@ -202,15 +197,15 @@ protected:
 TEST_F(NetTapLoad, HundredMiBEachWayWithAChecksum) {
     RunResult r = script(start_echo() +
                          in_ns("timeout 100 python3 " + client_ + " bulk 10.0.2.15 7 104857600"));
-    EXPECT_EQ(r.status, 0) << report(r);
-    EXPECT_EQ(r.out, "bulk 104857600 True\n") << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "bulk 104857600 True\n") << describe(r);
 }
 
 TEST_F(NetTapLoad, ThousandConnectionsAtOnce) {
     RunResult r = script(start_echo() +
                          in_ns("timeout 100 python3 " + client_ + " many 10.0.2.15 7 1000"));
-    EXPECT_EQ(r.status, 0) << report(r);
-    EXPECT_EQ(r.out, "many 1000 of 1000\n") << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "many 1000 of 1000\n") << describe(r);
 }
 
 // What a program writes just before it exits still arrives: 4 MiB written
@@ -236,8 +231,8 @@ TEST_F(NetTapLoad, DataWrittenJustBeforeExitArrives) {
                          "echo sent=$?\n"
                          "for i in $(seq 1 100); do grep -q received $S/out && break; sleep 0.05; done\n"
                          "cat $S/out\n");
-    EXPECT_EQ(r.status, 0) << report(r);
-    EXPECT_EQ(r.out, "sent=0\nready\nreceived 4194304\n") << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "sent=0\nready\nreceived 4194304\n") << describe(r);
 }
 
 TEST_F(NetTapLoad, Ipv6PingAndTcp) {
@@ -253,8 +248,8 @@ TEST_F(NetTapLoad, Ipv6PingAndTcp) {
                          in_ns("ping -6 -c 3 -i 0.2 -W 2 fd00::15 | grep -c ' from fd00::15'") +
                          in_ns("timeout 60 python3 " + client_ + " bulk fd00::15 7 1048576") +
                          in_ns("timeout 60 python3 " + client_ + " many fd00::15 7 20"));
-    EXPECT_EQ(r.status, 0) << report(r);
-    EXPECT_EQ(r.out, "3\nbulk 1048576 True\nmany 20 of 20\n") << report(r);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_EQ(r.out, "3\nbulk 1048576 True\nmany 20 of 20\n") << describe(r);
 }
 
 }  // namespace
