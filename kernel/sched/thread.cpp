@@ -189,11 +189,7 @@ Thread* current_thread() { return cur; }
 int live_threads() { return live; }
 
 bool thread_alive(int32_t tid) {
-    arch::IrqGuard guard;
-    for (Thread* t = all; t; t = t->all_next) {
-        if (t->tid == tid && t->state != Thread::State::kDead) return true;
-    }
-    return false;
+    return find_thread(tid) != nullptr;
 }
 
 Thread* create_thread(const arch::TrapFrame& frame, uint64_t user_sp, uint64_t fs_base) {
